@@ -1,0 +1,64 @@
+// Package events holds the platform's event contracts (topics and payloads)
+// and publishes them through the Dapr pub/sub API as CloudEvents.
+package events
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+)
+
+// Event is one domain event on its way to a topic. The topic is also the
+// CloudEvent type. ID must be the same every time the same fact is published
+// (for example "user.registered/<user id>"), so consumers can drop redeliveries
+// and republished copies by CloudEvent id.
+type Event struct {
+	ID      string
+	Topic   string
+	Subject string
+	Data    any
+}
+
+// daprPublisher is the part of the go-sdk client that publishes.
+type daprPublisher interface {
+	PublishEvent(ctx context.Context, pubsubName, topicName string, data any, opts ...dapr.PublishEventOption) error
+}
+
+// Publisher publishes events to one pub/sub component.
+type Publisher struct {
+	client  daprPublisher
+	pubsub  string
+	source  string
+	timeout time.Duration
+}
+
+// NewPublisher publishes to the pub/sub component named pubsub; source is the
+// CloudEvent source (the service's app ID).
+func NewPublisher(client daprPublisher, pubsub, source string) *Publisher {
+	return &Publisher{client: client, pubsub: pubsub, source: source, timeout: 5 * time.Second}
+}
+
+// Publish sends e as JSON inside a CloudEvent whose id, type, source and
+// subject are set from e (the sidecar fills in the rest, including trace
+// context). Retries are the sidecar's job, declared in the Resiliency spec.
+func (p *Publisher) Publish(ctx context.Context, e Event) error {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	meta := map[string]string{
+		"cloudevent.id":     e.ID,
+		"cloudevent.type":   e.Topic,
+		"cloudevent.source": p.source,
+	}
+	if e.Subject != "" {
+		meta["cloudevent.subject"] = e.Subject
+	}
+	err := p.client.PublishEvent(ctx, p.pubsub, e.Topic, e.Data,
+		dapr.PublishEventWithContentType("application/json"),
+		dapr.PublishEventWithMetadata(meta))
+	if err != nil {
+		return fmt.Errorf("publish %s (id %s) to %s: %w", e.Topic, e.ID, p.pubsub, err)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+// Package httpapi assembles the HTTP surface every service shares: a gorilla/mux
+// router whose 404 and 405 answers are problem+json, the /healthz, /readyz and
+// /metrics endpoints, the observability middleware, and JSON and error writers.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/gorilla/mux"
+	"go.uber.org/zap"
+
+	"github.com/daprshop/platform/health"
+	"github.com/daprshop/platform/logging"
+	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/problem"
+	"github.com/daprshop/platform/requestid"
+	"github.com/daprshop/platform/sidecar"
+)
+
+// NewRouter returns a mux router that records route templates for logs and
+// metrics and answers unknown paths and methods with problem+json.
+func NewRouter() *mux.Router {
+	r := mux.NewRouter()
+	r.Use(middleware.RecordRoute)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		WriteError(w, req, problem.New(http.StatusNotFound, "no route for "+req.Method+" "+req.URL.Path))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		WriteError(w, req, problem.New(http.StatusMethodNotAllowed, req.Method+" is not allowed on "+req.URL.Path))
+	})
+	return r
+}
+
+// Options complete a service's handler.
+type Options struct {
+	Log     *zap.Logger
+	Metrics *middleware.HTTPMetrics
+	// Ready are the readiness checks behind /readyz.
+	Ready health.Checks
+	// AppToken, when set, must be presented by every caller except probes (see sidecar.RequireAppToken).
+	AppToken string
+}
+
+// Handler adds the operational endpoints to r and wraps it with the
+// middleware stack. It is the http.Handler a service serves.
+func Handler(r *mux.Router, o Options) http.Handler {
+	r.HandleFunc("/healthz", health.Live).Methods(http.MethodGet)
+	r.Handle("/readyz", health.Ready(o.Ready)).Methods(http.MethodGet)
+	r.Handle("/metrics", o.Metrics.Handler()).Methods(http.MethodGet)
+	return middleware.Observe(o.Log, o.Metrics, sidecar.RequireAppToken(o.AppToken, r))
+}
+
+// WriteJSON sends v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+// WriteError answers with err as problem+json. A *problem.Problem is sent as
+// it is; anything else is an unexpected failure: it is logged here, once, and
+// the client gets a 500 that quotes the request ID but no internals.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	id := requestid.FromContext(r.Context())
+	var p *problem.Problem
+	if errors.As(err, &p) {
+		problem.Write(w, r, id, p)
+		return
+	}
+	logging.FromContext(r.Context()).Error("request failed", zap.Error(err))
+	problem.Write(w, r, id, problem.New(http.StatusInternalServerError, "unexpected error; quote the request ID to an operator"))
+}
