@@ -1,0 +1,303 @@
+package adapters
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/daprshop/user/domain"
+)
+
+// stateClient is the part of the go-sdk client the store uses.
+type stateClient interface {
+	GetState(ctx context.Context, store, key string, meta map[string]string) (*dapr.StateItem, error)
+	SaveStateWithETag(ctx context.Context, store, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
+	DeleteStateWithETag(ctx context.Context, store, key string, etag *dapr.ETag, meta map[string]string, opts *dapr.StateOptions) error
+}
+
+// DaprUserStore keeps accounts in a Dapr state store under two kinds of key:
+//
+//	user|<id>     the account
+//	email|<email> a claim: which account owns the address
+//
+// Uniqueness rests on one atomic primitive every transactional Dapr store
+// offers: a first-write save with no ETag inserts only if the key is absent
+// (a Lua script on Redis, INSERT ... ON CONFLICT on PostgreSQL). Two
+// concurrent registrations of one email race for the claim and exactly one
+// wins. Dapr's multi-key transactions are not used: on Redis they do not roll
+// back when one operation fails, so they cannot make the claim conditional.
+//
+// Writes happen in an order that leaves, after a crash, at most an orphan
+// nobody can reach (an account without a claim) or a claim whose account is
+// gone or has moved to another address; such a claim is taken over once it is
+// older than claimGrace.
+type DaprUserStore struct {
+	client  stateClient
+	store   string
+	timeout time.Duration
+	now     func() time.Time
+}
+
+// claimGrace is longer than any request: a claim this old whose account does
+// not hold the address is left over from a crash, not a write in flight.
+const claimGrace = time.Minute
+
+// maxUpdateAttempts bounds retries when an account changes under us.
+const maxUpdateAttempts = 5
+
+// NewDaprUserStore stores accounts in the Dapr state store named store.
+func NewDaprUserStore(client stateClient, store string) *DaprUserStore {
+	return &DaprUserStore{client: client, store: store, timeout: 5 * time.Second, now: time.Now}
+}
+
+type userRecord struct {
+	ID           string    `json:"id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	PasswordHash string    `json:"passwordHash"`
+	Role         string    `json:"role"`
+	Version      int64     `json:"version"`
+	CreatedAt    time.Time `json:"createdAt"`
+	UpdatedAt    time.Time `json:"updatedAt"`
+}
+
+type emailClaim struct {
+	UserID    string    `json:"userId"`
+	ClaimedAt time.Time `json:"claimedAt"`
+}
+
+func userKey(id string) string     { return "user|" + id }
+func emailKey(email string) string { return "email|" + email }
+
+// Create stores the account first (under a fresh ID nobody can reach yet),
+// then claims its email; if the claim is lost, the account is removed again.
+func (s *DaprUserStore) Create(ctx context.Context, u *domain.User) error {
+	if err := s.insert(ctx, userKey(u.ID), toRecord(u)); err != nil {
+		return fmt.Errorf("store account %s: %w", u.ID, err)
+	}
+	if err := s.claim(ctx, u.Email, u.ID); err != nil {
+		if derr := s.delete(ctx, userKey(u.ID), ""); derr != nil {
+			err = errors.Join(err, fmt.Errorf("remove unclaimed account %s: %w", u.ID, derr))
+		}
+		return err
+	}
+	return nil
+}
+
+// Get returns the account with id.
+func (s *DaprUserStore) Get(ctx context.Context, id string) (*domain.User, error) {
+	u, _, err := s.getUser(ctx, id)
+	return u, err
+}
+
+// GetByEmail follows the email's claim to its account.
+func (s *DaprUserStore) GetByEmail(ctx context.Context, email string) (*domain.User, error) {
+	var c emailClaim
+	found, _, err := s.get(ctx, emailKey(email), &c)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, domain.ErrNotFound
+	}
+	u, _, err := s.getUser(ctx, c.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Email != email { // a claim left behind by an interrupted change
+		return nil, domain.ErrNotFound
+	}
+	return u, nil
+}
+
+// Update applies change under the account's ETag, retrying when another
+// writer got there first. A new email is claimed before the account is saved
+// and the old one released after.
+func (s *DaprUserStore) Update(ctx context.Context, id string, change func(*domain.User) error) (*domain.User, error) {
+	for range maxUpdateAttempts {
+		u, etag, err := s.getUser(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		before := *u
+		if err := change(u); err != nil {
+			return nil, err
+		}
+		if u.Version == before.Version {
+			return u, nil // nothing changed
+		}
+		emailChanged := u.Email != before.Email
+		if emailChanged {
+			if err := s.claim(ctx, u.Email, id); err != nil {
+				return nil, err
+			}
+		}
+		err = s.save(ctx, userKey(id), toRecord(u), etag)
+		if err != nil {
+			if emailChanged {
+				s.release(ctx, u.Email, id)
+			}
+			if isConflict(err) {
+				continue
+			}
+			return nil, fmt.Errorf("save account %s: %w", id, err)
+		}
+		if emailChanged {
+			s.release(ctx, before.Email, id)
+		}
+		return u, nil
+	}
+	return nil, domain.ErrConflict
+}
+
+// Delete removes the account, then its claim.
+func (s *DaprUserStore) Delete(ctx context.Context, id string) (*domain.User, error) {
+	for range maxUpdateAttempts {
+		u, etag, err := s.getUser(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.delete(ctx, userKey(id), etag); err != nil {
+			if isConflict(err) {
+				continue
+			}
+			return nil, fmt.Errorf("delete account %s: %w", id, err)
+		}
+		s.release(ctx, u.Email, id)
+		return u, nil
+	}
+	return nil, domain.ErrConflict
+}
+
+// claim makes email belong to userID, or returns ErrEmailTaken.
+func (s *DaprUserStore) claim(ctx context.Context, email, userID string) error {
+	mine := emailClaim{UserID: userID, ClaimedAt: s.now().UTC()}
+	insertErr := s.insert(ctx, emailKey(email), mine)
+	if insertErr == nil {
+		return nil
+	}
+	// The insert failed: the key exists, or the store failed. Look.
+	var c emailClaim
+	found, etag, err := s.get(ctx, emailKey(email), &c)
+	if err != nil {
+		return errors.Join(fmt.Errorf("claim %s: %w", email, insertErr), err)
+	}
+	if !found {
+		return fmt.Errorf("claim %s: %w", email, insertErr)
+	}
+	if c.UserID == userID {
+		return nil // an earlier attempt of ours (retried by the sidecar) succeeded
+	}
+	if !s.abandoned(ctx, c, email) {
+		return domain.ErrEmailTaken
+	}
+	if err := s.save(ctx, emailKey(email), mine, etag); err != nil {
+		if isConflict(err) {
+			return domain.ErrEmailTaken // another registration took it over first
+		}
+		return fmt.Errorf("take over claim %s: %w", email, err)
+	}
+	return nil
+}
+
+// abandoned reports whether a claim is a crash leftover: old, and its
+// account is gone or uses another address.
+func (s *DaprUserStore) abandoned(ctx context.Context, c emailClaim, email string) bool {
+	if s.now().Sub(c.ClaimedAt) < claimGrace {
+		return false
+	}
+	u, _, err := s.getUser(ctx, c.UserID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return true
+	}
+	return err == nil && u.Email != email
+}
+
+// release deletes userID's claim on email, if it still holds it. It is
+// best effort: a claim left behind is taken over later (see abandoned).
+func (s *DaprUserStore) release(ctx context.Context, email, userID string) {
+	var c emailClaim
+	found, etag, err := s.get(ctx, emailKey(email), &c)
+	if err != nil || !found || c.UserID != userID {
+		return
+	}
+	_ = s.delete(ctx, emailKey(email), etag)
+}
+
+func (s *DaprUserStore) getUser(ctx context.Context, id string) (*domain.User, string, error) {
+	var r userRecord
+	found, etag, err := s.get(ctx, userKey(id), &r)
+	if err != nil {
+		return nil, "", err
+	}
+	if !found {
+		return nil, "", domain.ErrNotFound
+	}
+	return fromRecord(r), etag, nil
+}
+
+func (s *DaprUserStore) get(ctx context.Context, key string, into any) (found bool, etag string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	item, err := s.client.GetState(ctx, s.store, key, nil)
+	if err != nil {
+		return false, "", fmt.Errorf("get %s: %w", key, err)
+	}
+	if item == nil || len(item.Value) == 0 {
+		return false, "", nil
+	}
+	if err := json.Unmarshal(item.Value, into); err != nil {
+		return false, "", fmt.Errorf("decode %s: %w", key, err)
+	}
+	return true, item.Etag, nil
+}
+
+// insert writes key only if it does not exist.
+func (s *DaprUserStore) insert(ctx context.Context, key string, v any) error {
+	return s.save(ctx, key, v, "")
+}
+
+// save writes key with first-write concurrency: with an ETag it succeeds only
+// if the key is unchanged since read; without one, only if it is absent.
+func (s *DaprUserStore) save(ctx context.Context, key string, v any, etag string) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return s.client.SaveStateWithETag(ctx, s.store, key, data, etag, nil,
+		dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite), dapr.WithConsistency(dapr.StateConsistencyStrong))
+}
+
+func (s *DaprUserStore) delete(ctx context.Context, key, etag string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	var tag *dapr.ETag
+	if etag != "" {
+		tag = &dapr.ETag{Value: etag}
+	}
+	return s.client.DeleteStateWithETag(ctx, s.store, key, tag, nil,
+		&dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong})
+}
+
+// isConflict reports an ETag mismatch, which the sidecar returns as gRPC Aborted.
+func isConflict(err error) bool {
+	return status.Code(err) == codes.Aborted
+}
+
+func toRecord(u *domain.User) userRecord {
+	return userRecord{ID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash, Role: u.Role,
+		Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+func fromRecord(r userRecord) *domain.User {
+	return &domain.User{ID: r.ID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, Role: r.Role,
+		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}

@@ -1,0 +1,288 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/logging"
+	"github.com/daprshop/user/domain"
+)
+
+// Service implements the use cases.
+type Service struct {
+	repo        Repository
+	hasher      PasswordHasher
+	tokens      TokenIssuer
+	events      EventPublisher
+	newID       IDGenerator
+	now         func() time.Time
+	adminEmails []string
+	// dummyHash is verified against when an email is unknown, so a login
+	// takes as long for an unknown email as for a wrong password.
+	dummyHash string
+}
+
+// Deps are the Service's collaborators.
+type Deps struct {
+	Repo   Repository
+	Hasher PasswordHasher
+	Tokens TokenIssuer
+	Events EventPublisher
+	NewID  IDGenerator
+	Now    func() time.Time
+	// AdminEmails get the admin role when they register: how the first admin
+	// is made (see README, "Accounts and roles").
+	AdminEmails []string
+}
+
+// NewService checks deps and returns the Service.
+func NewService(d Deps) (*Service, error) {
+	if d.Repo == nil || d.Hasher == nil || d.Tokens == nil || d.Events == nil || d.NewID == nil {
+		return nil, errors.New("user service: missing dependency")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	dummy, err := d.Hasher.Hash("timing-equaliser-not-a-password-1")
+	if err != nil {
+		return nil, err
+	}
+	admins := make([]string, 0, len(d.AdminEmails))
+	for _, e := range d.AdminEmails {
+		if n, err := domain.NormalizeEmail(e); err == nil {
+			admins = append(admins, n)
+		}
+	}
+	return &Service{
+		repo: d.Repo, hasher: d.Hasher, tokens: d.Tokens, events: d.Events, newID: d.NewID,
+		now: d.Now, adminEmails: admins, dummyHash: dummy,
+	}, nil
+}
+
+// RegisterInput is a new account's data.
+type RegisterInput struct {
+	Email    string
+	Name     string
+	Password string
+}
+
+// Register creates an account and publishes user.registered.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (*domain.User, error) {
+	email, emailErr := domain.NormalizeEmail(in.Email)
+	var fields []domain.FieldError
+	if emailErr != nil {
+		fields = append(fields, domain.FieldError{Field: "email", Message: emailErr.Error()})
+	}
+	if err := domain.CheckName(in.Name); err != nil {
+		fields = append(fields, domain.FieldError{Field: "name", Message: err.Error()})
+	}
+	if err := domain.CheckPassword(in.Password, email); err != nil {
+		fields = append(fields, domain.FieldError{Field: "password", Message: err.Error()})
+	}
+	if len(fields) > 0 {
+		return nil, &domain.ValidationError{Fields: fields}
+	}
+
+	hash, err := s.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	role := identity.RoleCustomer
+	if slices.Contains(s.adminEmails, email) {
+		role = identity.RoleAdmin
+	}
+	u, err := domain.NewUser(s.newID(), email, in.Name, hash, role, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.repo.Create(ctx, u); err != nil {
+		return nil, err
+	}
+	s.publish(ctx, events.Event{
+		ID: events.TopicUserRegistered + "/" + u.ID, Topic: events.TopicUserRegistered, Subject: u.ID,
+		Data: events.UserRegistered{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, RegisteredAt: u.CreatedAt},
+	})
+	return u, nil
+}
+
+// Session is the result of a login.
+type Session struct {
+	AccessToken string
+	ExpiresAt   time.Time
+	User        *domain.User
+}
+
+// Login checks credentials and issues an access token. Unknown email and
+// wrong password give the same error after the same work.
+func (s *Service) Login(ctx context.Context, rawEmail, password string) (*Session, error) {
+	email, err := domain.NormalizeEmail(rawEmail)
+	if err != nil {
+		_, _ = s.hasher.Verify(s.dummyHash, password)
+		return nil, domain.ErrInvalidCredentials
+	}
+	u, err := s.repo.GetByEmail(ctx, email)
+	if errors.Is(err, domain.ErrNotFound) {
+		_, _ = s.hasher.Verify(s.dummyHash, password)
+		return nil, domain.ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.hasher.Verify(u.PasswordHash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, domain.ErrInvalidCredentials
+	}
+	tok, exp, err := s.tokens.Issue(u.ID, u.Role, u.Email)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{AccessToken: tok, ExpiresAt: exp, User: u}, nil
+}
+
+// Get returns an account to its owner or an admin.
+func (s *Service) Get(ctx context.Context, who identity.Principal, id string) (*domain.User, error) {
+	if !who.CanAccess(id) {
+		return nil, domain.ErrForbidden
+	}
+	return s.repo.Get(ctx, id)
+}
+
+// UpdateInput holds the fields to change; nil means unchanged.
+type UpdateInput struct {
+	Email           *string
+	Name            *string
+	Password        *string
+	Role            *string
+	CurrentPassword string
+}
+
+// Update changes an account. Owners must confirm email and password changes
+// with their current password; only admins change roles.
+func (s *Service) Update(ctx context.Context, who identity.Principal, id string, in UpdateInput) (*domain.User, error) {
+	if !who.CanAccess(id) {
+		return nil, domain.ErrForbidden
+	}
+	if in.Role != nil && !who.IsAdmin() {
+		return nil, fmt.Errorf("%w: only an admin can change a role", domain.ErrForbidden)
+	}
+	var fields []domain.FieldError
+	var email string
+	if in.Email != nil {
+		e, err := domain.NormalizeEmail(*in.Email)
+		if err != nil {
+			fields = append(fields, domain.FieldError{Field: "email", Message: err.Error()})
+		}
+		email = e
+	}
+	if in.Name != nil {
+		if err := domain.CheckName(*in.Name); err != nil {
+			fields = append(fields, domain.FieldError{Field: "name", Message: err.Error()})
+		}
+	}
+	if in.Role != nil && !domain.ValidRole(*in.Role) {
+		fields = append(fields, domain.FieldError{Field: "role", Message: "must be customer or admin"})
+	}
+	var newHash string
+	if in.Password != nil {
+		if err := domain.CheckPassword(*in.Password, email); err != nil {
+			fields = append(fields, domain.FieldError{Field: "password", Message: err.Error()})
+		}
+	}
+	if len(fields) > 0 {
+		return nil, &domain.ValidationError{Fields: fields}
+	}
+	if in.Password != nil {
+		h, err := s.hasher.Hash(*in.Password)
+		if err != nil {
+			return nil, err
+		}
+		newHash = h
+	}
+	// Acting on your own account with a credential change needs proof you hold it.
+	needsProof := who.UserID == id && (in.Email != nil || in.Password != nil)
+
+	var changed []string
+	u, err := s.repo.Update(ctx, id, func(u *domain.User) error {
+		changed = changed[:0] // the repository may retry
+		if needsProof {
+			ok, err := s.hasher.Verify(u.PasswordHash, in.CurrentPassword)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &domain.ValidationError{Fields: []domain.FieldError{{Field: "currentPassword", Message: "is wrong or missing"}}}
+			}
+		}
+		if in.Email != nil && email != u.Email {
+			u.Email = email
+			changed = append(changed, "email")
+		}
+		if in.Name != nil && strings.TrimSpace(*in.Name) != u.Name {
+			u.Name = strings.TrimSpace(*in.Name)
+			changed = append(changed, "name")
+		}
+		if in.Password != nil {
+			u.PasswordHash = newHash
+			changed = append(changed, "password")
+		}
+		if in.Role != nil && *in.Role != u.Role {
+			u.Role = *in.Role
+			changed = append(changed, "role")
+		}
+		if len(changed) > 0 {
+			u.Touch(s.now())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(changed) > 0 {
+		s.publish(ctx, events.Event{
+			ID:    events.TopicUserUpdated + "/" + u.ID + "/" + strconv.FormatInt(u.Version, 10),
+			Topic: events.TopicUserUpdated, Subject: u.ID,
+			Data: events.UserUpdated{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role,
+				Changed: changed, Version: u.Version, UpdatedAt: u.UpdatedAt},
+		})
+	}
+	return u, nil
+}
+
+// Delete removes an account (owner or admin) and publishes user.deleted.
+func (s *Service) Delete(ctx context.Context, who identity.Principal, id string) error {
+	if !who.CanAccess(id) {
+		return domain.ErrForbidden
+	}
+	u, err := s.repo.Delete(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.publish(ctx, events.Event{
+		ID: events.TopicUserDeleted + "/" + u.ID, Topic: events.TopicUserDeleted, Subject: u.ID,
+		Data: events.UserDeleted{UserID: u.ID, Email: u.Email, DeletedAt: s.now().UTC()},
+	})
+	return nil
+}
+
+// publish sends an event after the state change has committed. The change
+// stands even if publishing fails (the sidecar has already retried per the
+// Resiliency spec); the failure is logged with the event ID so it can be
+// replayed. See README, "Events", for this known gap and the outbox plan.
+func (s *Service) publish(ctx context.Context, e events.Event) {
+	if err := s.events.Publish(context.WithoutCancel(ctx), e); err != nil {
+		logging.FromContext(ctx).Error("event not published; the state change stands",
+			zap.String("event_id", e.ID), zap.String("topic", e.Topic), zap.Error(err))
+	}
+}

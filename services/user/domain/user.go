@@ -1,0 +1,139 @@
+// Package domain holds the user service's entity, its invariants and its errors.
+package domain
+
+import (
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/daprshop/platform/identity"
+)
+
+// Errors the HTTP port maps to statuses (see ports/errors.go).
+var (
+	ErrNotFound           = errors.New("user not found")
+	ErrEmailTaken         = errors.New("email already registered")
+	ErrInvalidCredentials = errors.New("invalid email or password")
+	ErrForbidden          = errors.New("not allowed")
+	ErrConflict           = errors.New("the account changed concurrently; retry")
+)
+
+// FieldError is an invariant a field breaks, reported with the field's JSON name.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ValidationError lists every invariant an input breaks.
+type ValidationError struct{ Fields []FieldError }
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Field + " " + f.Message
+	}
+	return "invalid user: " + strings.Join(msgs, "; ")
+}
+
+// User is an account. PasswordHash never leaves the service.
+type User struct {
+	ID           string
+	Email        string
+	Name         string
+	PasswordHash string
+	Role         string
+	// Version increases by one on every change; events carry it so consumers
+	// can order and deduplicate them.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Password policy.
+const (
+	MinPasswordLen = 10
+	MaxPasswordLen = 128
+	MaxNameLen     = 100
+)
+
+// NormalizeEmail trims and lower-cases an address and checks that it is a
+// plain address (no display name), so "Ann@Example.COM " and
+// "ann@example.com" are one account.
+func NormalizeEmail(raw string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(raw))
+	addr, err := mail.ParseAddress(e)
+	if err != nil || addr.Address != e || len(e) > 254 {
+		return "", errors.New("must be a valid email address")
+	}
+	return e, nil
+}
+
+// CheckPassword enforces the password policy: 10 to 128 characters, at least
+// one letter and one digit, and not the email's local part.
+func CheckPassword(pw, email string) error {
+	n := utf8.RuneCountInString(pw)
+	if n < MinPasswordLen || n > MaxPasswordLen {
+		return errors.New("must be 10 to 128 characters long")
+	}
+	var letter, digit bool
+	for _, r := range pw {
+		letter = letter || unicode.IsLetter(r)
+		digit = digit || unicode.IsDigit(r)
+	}
+	if !letter || !digit {
+		return errors.New("must contain at least one letter and one digit")
+	}
+	if local, _, ok := strings.Cut(email, "@"); ok && strings.Contains(strings.ToLower(pw), local) && len(local) >= 4 {
+		return errors.New("must not contain your email address")
+	}
+	return nil
+}
+
+// CheckName requires a non-empty display name of sane length.
+func CheckName(name string) error {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > MaxNameLen {
+		return errors.New("must be 1 to 100 characters long")
+	}
+	return nil
+}
+
+// ValidRole reports whether role is one the platform knows.
+func ValidRole(role string) bool {
+	return role == identity.RoleCustomer || role == identity.RoleAdmin
+}
+
+// NewUser builds a valid account; the password must already be hashed.
+func NewUser(id, email, name, passwordHash, role string, now time.Time) (*User, error) {
+	var fields []FieldError
+	normalized, err := NormalizeEmail(email)
+	if err != nil {
+		fields = append(fields, FieldError{"email", err.Error()})
+	}
+	if err := CheckName(name); err != nil {
+		fields = append(fields, FieldError{"name", err.Error()})
+	}
+	if !ValidRole(role) {
+		fields = append(fields, FieldError{"role", "must be customer or admin"})
+	}
+	if id == "" || passwordHash == "" {
+		return nil, errors.New("new user: id and password hash are required")
+	}
+	if len(fields) > 0 {
+		return nil, &ValidationError{Fields: fields}
+	}
+	now = now.UTC()
+	return &User{
+		ID: id, Email: normalized, Name: strings.TrimSpace(name), PasswordHash: passwordHash,
+		Role: role, Version: 1, CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+// Touch records a change.
+func (u *User) Touch(now time.Time) {
+	u.Version++
+	u.UpdatedAt = now.UTC()
+}

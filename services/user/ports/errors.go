@@ -1,0 +1,37 @@
+package ports
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/problem"
+	"github.com/daprshop/user/app"
+	"github.com/daprshop/user/domain"
+)
+
+// writeError is the one place domain errors become HTTP statuses.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var verr *domain.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		fields := make([]problem.FieldError, len(verr.Fields))
+		for i, f := range verr.Fields {
+			fields[i] = problem.FieldError{Field: f.Field, Message: f.Message}
+		}
+		err = problem.Invalid(fields)
+	case errors.Is(err, domain.ErrNotFound):
+		err = problem.New(http.StatusNotFound, "no such user")
+	case errors.Is(err, domain.ErrEmailTaken):
+		err = problem.New(http.StatusConflict, "an account with this email already exists")
+	case errors.Is(err, domain.ErrInvalidCredentials):
+		err = problem.New(http.StatusUnauthorized, "invalid email or password")
+	case errors.Is(err, domain.ErrForbidden):
+		err = problem.New(http.StatusForbidden, "only the account's owner or an admin may do this")
+	case errors.Is(err, app.ErrNotReady):
+		err = problem.New(http.StatusServiceUnavailable, err.Error())
+	case errors.Is(err, domain.ErrConflict):
+		err = problem.New(http.StatusConflict, err.Error())
+	}
+	httpapi.WriteError(w, r, err)
+}

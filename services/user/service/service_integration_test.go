@@ -1,0 +1,207 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/daprshop/platform/daprtest"
+	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/token"
+	"github.com/daprshop/user/service"
+)
+
+// TestUserServiceThroughSidecar runs the real service beside a real daprd
+// (Redis state and pub/sub, file secret store, the repository's sidecar
+// Configuration) and calls it the way the gateway does: through service
+// invocation.
+func TestUserServiceThroughSidecar(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: starts daprd")
+	}
+	root := daprtest.RepoRoot(t)
+	redis := daprtest.Redis(t)
+	run := uuid.NewString()[:8]
+	appID := "user" // the repository's Configuration and secret scopes name this app
+
+	privPEM, pubPEM, err := token.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := filepath.Join(t.TempDir(), "secrets.json")
+	b, _ := json.Marshal(map[string]string{"jwt-signing-key": string(privPEM), "jwt-public-key": string(pubPEM)})
+	if err := os.WriteFile(secrets, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resources := []string{
+		fmt.Sprintf(`
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: user-store}
+spec:
+  type: state.redis
+  version: v1
+  metadata:
+    - {name: redisHost, value: "%s"}
+    - {name: keyPrefix, value: "user-it-%s"}
+`, redis, run),
+		fmt.Sprintf(`
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: pubsub}
+spec:
+  type: pubsub.redis
+  version: v1
+  metadata:
+    - {name: redisHost, value: "%s"}
+`, redis),
+		fmt.Sprintf(`
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: secretstore}
+spec:
+  type: secretstores.local.file
+  version: v1
+  metadata:
+    - {name: secretsFile, value: "%s"}
+`, secrets),
+	}
+	config, err := os.ReadFile(filepath.Join(root, "dapr-config", "user.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	inbox := daprtest.Subscribe(t, "user-it-sub-"+run, "pubsub", []string{events.TopicUserRegistered},
+		daprtest.Options{Resources: resources[1:2]})
+
+	// The app must know its sidecar's ports before either starts.
+	appPort, httpPort, grpcPort := daprtest.FreePort(t), daprtest.FreePort(t), daprtest.FreePort(t)
+	appToken := uuid.NewString()
+	for k, v := range map[string]string{
+		"APP_PORT": strconv.Itoa(appPort), "DAPR_HTTP_PORT": strconv.Itoa(httpPort), "DAPR_GRPC_PORT": strconv.Itoa(grpcPort),
+		"APP_API_TOKEN": appToken, "ADMIN_EMAILS": "root-" + run + "@example.com",
+	} {
+		t.Setenv(k, v)
+	}
+	cfg, err := service.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- service.Run(ctx, cfg, zap.NewNop()) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Errorf("service stopped with %v", err)
+		}
+	})
+	sc := daprtest.Start(t, daprtest.Options{
+		AppID: appID, AppPort: appPort, HTTPPort: httpPort, GRPCPort: grpcPort,
+		Resources: resources, Config: string(config), Env: []string{"APP_API_TOKEN=" + appToken}, WaitForApp: true,
+	})
+	if err := daprtest.WaitHTTP(fmt.Sprintf("http://127.0.0.1:%d/readyz", appPort), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	invoke := func(method, path, body string, who *identity.Principal) (int, map[string]any) {
+		req, _ := http.NewRequest(method, sc.HTTPBase()+"/v1.0/invoke/"+appID+"/method"+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if who != nil {
+			identity.Set(req.Header, *who)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	email := "ann-" + run + "@example.com"
+
+	t.Run("the app refuses calls that bypass its sidecar", func(t *testing.T) {
+		resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/users/register", appPort), "application/json",
+			strings.NewReader(`{"email":"x@example.com","name":"X","password":"correct-horse-42"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("direct call: %d, want 401", resp.StatusCode)
+		}
+	})
+
+	var userID string
+	t.Run("concurrent registrations of one email create one account", func(t *testing.T) {
+		const n = 20
+		codes := make(chan int, n)
+		ids := make(chan string, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, body := invoke("POST", "/users/register", `{"email":"`+strings.ToUpper(email)+`","name":"Ann","password":"correct-horse-42"}`, nil)
+				codes <- code
+				if code == http.StatusCreated {
+					ids <- body["id"].(string)
+				}
+			}()
+		}
+		wg.Wait()
+		close(codes)
+		close(ids)
+		count := map[int]int{}
+		for c := range codes {
+			count[c]++
+		}
+		if count[http.StatusCreated] != 1 || count[http.StatusConflict] != n-1 {
+			t.Fatalf("statuses %v, want one 201 and %d 409", count, n-1)
+		}
+		userID = <-ids
+	})
+
+	t.Run("login issues a token the gateway's public key verifies", func(t *testing.T) {
+		code, body := invoke("POST", "/users/login", `{"email":"`+email+`","password":"correct-horse-42"}`, nil)
+		if code != http.StatusOK {
+			t.Fatalf("login: %d %v", code, body)
+		}
+		pub, _ := token.ParsePublicKey(pubPEM)
+		claims, err := token.NewVerifier(pub, cfg.TokenIssuer, cfg.TokenAudience).Verify(body["accessToken"].(string))
+		if err != nil || claims.Subject != userID || claims.Role != identity.RoleCustomer {
+			t.Fatalf("claims %+v, %v", claims, err)
+		}
+	})
+
+	t.Run("me with the identity the gateway forwards", func(t *testing.T) {
+		code, body := invoke("GET", "/users/me", "", &identity.Principal{UserID: userID, Role: identity.RoleCustomer})
+		if code != http.StatusOK || body["email"] != email {
+			t.Fatalf("me: %d %v", code, body)
+		}
+	})
+
+	t.Run("user.registered reaches a subscriber", func(t *testing.T) {
+		ce := inbox.Wait(t, 20*time.Second, func(e daprtest.CloudEvent) bool { return e.Subject == userID })
+		var data events.UserRegistered
+		if err := json.Unmarshal(ce.Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		if ce.ID != "user.registered/"+userID || ce.Source != "user" || data.Email != email || data.UserID != userID {
+			t.Errorf("event %+v, data %+v", ce, data)
+		}
+	})
+}
