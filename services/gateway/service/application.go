@@ -1,0 +1,79 @@
+// Package service wires the gateway: config, adapters and routes, in one place.
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/daprshop/gateway/adapters"
+	"github.com/daprshop/gateway/ports"
+	"github.com/daprshop/platform/envconfig"
+	"github.com/daprshop/platform/health"
+	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/httpserver"
+	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/sidecar"
+)
+
+// Config is read from the environment at start (see README, "Configuration").
+type Config struct {
+	Port     int    `env:"APP_PORT" default:"8000" validate:"min=1,max=65535"`
+	AppID    string `env:"APP_ID" default:"gateway" validate:"required"`
+	LogLevel string `env:"LOG_LEVEL" default:"info" validate:"oneof=debug info warn error"`
+	// SecretStore holds the JWT public key as PKIX PEM under VerifyKeySecret.
+	SecretStore     string        `env:"SECRET_STORE" default:"secretstore" validate:"required"`
+	VerifyKeySecret string        `env:"JWT_VERIFY_KEY_SECRET" default:"jwt-public-key" validate:"required"`
+	TokenIssuer     string        `env:"JWT_ISSUER" default:"daprshop-user" validate:"required"`
+	TokenAudience   string        `env:"JWT_AUDIENCE" default:"daprshop" validate:"required"`
+	UpstreamTimeout time.Duration `env:"UPSTREAM_TIMEOUT" default:"15s" validate:"min=100ms"`
+	StartupTimeout  time.Duration `env:"STARTUP_TIMEOUT" default:"2m"`
+	Sidecar         sidecar.Config
+}
+
+// LoadConfig reads Config from the environment.
+func LoadConfig() (Config, error) {
+	var c Config
+	err := envconfig.Load(&c)
+	return c, err
+}
+
+// Run serves the gateway until ctx ends.
+func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
+	log.Info("starting", envconfig.Fields(&cfg)...)
+
+	client, err := sidecar.Dial(cfg.Sidecar)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+
+	invoker, err := adapters.NewInvoker(cfg.Sidecar.HTTPBase(), cfg.UpstreamTimeout)
+	if err != nil {
+		return err
+	}
+	verifier := adapters.NewSecretVerifier(cfg.TokenIssuer, cfg.TokenAudience)
+
+	router := httpapi.NewRouter()
+	ports.Routes(router, invoker, ports.NewAuthenticator(verifier))
+	handler := httpapi.Handler(router, httpapi.Options{
+		Log:     log,
+		Metrics: middleware.NewHTTPMetrics(),
+		Ready: health.Checks{
+			"sidecar":    sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
+			"verify-key": verifier.Ready,
+		},
+	})
+
+	loadKey := httpserver.StartupTask{
+		Name:    "load JWT verification key",
+		Timeout: cfg.StartupTimeout,
+		Run: func(ctx context.Context) error {
+			return verifier.Load(ctx, client, cfg.SecretStore, cfg.VerifyKeySecret)
+		},
+	}
+	return httpserver.Run(ctx, httpserver.Defaults(fmt.Sprintf(":%d", cfg.Port)), handler, log, loadKey)
+}
