@@ -1,0 +1,91 @@
+package ports_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
+
+	"github.com/daprshop/gateway/ports"
+	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/token"
+)
+
+// echo stands in for the upstream: it reports which app was asked and the
+// identity the gateway attached.
+type echo struct{}
+
+func (echo) To(appID string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := identity.FromContext(r.Context())
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"app": appID, "user": p.UserID, "role": p.Role})
+	})
+}
+
+func TestRoutesAndAuthentication(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	_, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
+	issuer := token.NewIssuer(priv, "iss", "aud", time.Hour)
+	valid, _, _ := issuer.Issue("u1", "customer", "a@b.co")
+	expired, _ := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
+		"sub": "u1", "role": "customer", "iss": "iss", "aud": "aud", "iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix(),
+	}).SignedString(priv)
+	forged, _, _ := token.NewIssuer(otherPriv, "iss", "aud", time.Hour).Issue("u1", "admin", "")
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"u1","role":"admin","iss":"iss","aud":"aud","exp":9999999999}`)) + "."
+
+	r := httpapi.NewRouter()
+	ports.Routes(r, echo{}, ports.NewAuthenticator(token.NewVerifier(pub, "iss", "aud")))
+	h := httpapi.Handler(r, httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics()})
+
+	tests := []struct {
+		name, method, path, auth string
+		status                   int
+		user                     string
+	}{
+		{"register is public", "POST", "/api/users/register", "", 200, ""},
+		{"login is public", "POST", "/api/users/login", "", 200, ""},
+		{"me needs a token", "GET", "/api/users/me", "", 401, ""},
+		{"me with a valid token", "GET", "/api/users/me", "Bearer " + valid, 200, "u1"},
+		{"scheme is case-insensitive", "GET", "/api/users/me", "bearer " + valid, 200, "u1"},
+		{"basic auth is not a token", "GET", "/api/users/me", "Basic dTpw", 401, ""},
+		{"expired", "GET", "/api/users/me", "Bearer " + expired, 401, ""},
+		{"signed by another key", "GET", "/api/users/u1", "Bearer " + forged, 401, ""},
+		{"alg none", "GET", "/api/users/u1", "Bearer " + none, 401, ""},
+		{"garbage", "DELETE", "/api/users/u1", "Bearer abc.def.ghi", 401, ""},
+		{"unknown route", "GET", "/api/nothing", "", 404, ""},
+		{"wrong method", "PATCH", "/api/users/me", "", 405, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.path, nil)
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status == 401 && rec.Header().Get("WWW-Authenticate") == "" {
+				t.Error("401 without WWW-Authenticate")
+			}
+			if tt.status == 200 {
+				var got map[string]string
+				json.NewDecoder(rec.Body).Decode(&got)
+				if got["app"] != "user" || got["user"] != tt.user {
+					t.Errorf("forwarded %v", got)
+				}
+			}
+		})
+	}
+}
