@@ -1,0 +1,75 @@
+// Command devrun runs the local topology of dapr.yaml without the Dapr CLI.
+//
+//	devrun [up]        placement, scheduler and every app beside its daprd (make run)
+//	devrun infra       placement and scheduler only
+//	devrun app ID...   the given apps and their sidecars; the control plane runs elsewhere (Tilt)
+//	devrun secrets     create the development secrets if missing
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/daprshop/devrun/runner"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "devrun:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	runFile := flag.String("f", "dapr.yaml", "multi-app run file")
+	verbose := flag.Bool("v", false, "show every daprd log line, not only warnings and errors")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [up | infra | app ID... | secrets]")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+
+	opts := runner.Options{RunFile: *runFile, Verbose: *verbose}
+	switch cmd := flag.Arg(0); cmd {
+	case "", "up":
+	case "infra":
+		opts.NoApps = true
+	case "app":
+		if flag.NArg() < 2 {
+			return fmt.Errorf("app: name at least one app ID")
+		}
+		opts.Apps = flag.Args()[1:]
+		opts.NoControlPlane = true
+	case "secrets":
+		return runner.EnsureDevSecrets(filepath.Dir(*runFile), os.Stdout)
+	default:
+		flag.Usage()
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+
+	// If whatever started us (make, Tilt, a shell) dies, stop cleanly too
+	// instead of leaving the topology running with nobody to stop it.
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := runner.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Print(runner.Banner(r))
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nstopping…")
+		r.Stop()
+		fmt.Println("stopped.")
+		return nil
+	case err := <-r.Failed():
+		r.Stop()
+		return err
+	}
+}

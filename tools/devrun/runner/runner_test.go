@@ -1,0 +1,81 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/daprshop/devrun/runner"
+)
+
+// syncBuffer collects the runner's console output across goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func start(t *testing.T) (*runner.Run, *syncBuffer) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts the whole topology")
+	}
+	out := &syncBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := runner.Start(ctx, runner.Options{
+		RunFile:   filepath.Join("..", "..", "..", "dapr.yaml"),
+		FreePorts: true,
+		StateDir:  t.TempDir(),
+		Out:       out,
+	})
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	t.Cleanup(r.Stop)
+	return r, out
+}
+
+func alive(pid int) bool {
+	return !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+func TestStopLeavesNoProcessBehind(t *testing.T) {
+	r, _ := start(t)
+	pids := r.PIDs()
+	for _, name := range []string{"placement", "scheduler", "gateway", "gateway-dapr", "user", "user-dapr"} {
+		if pid, ok := pids[name]; !ok || !alive(pid) {
+			t.Fatalf("%s is not running (pids %v)", name, pids)
+		}
+	}
+	r.Stop()
+	for name, pid := range pids {
+		// Reaped children vanish; a zombie or a survivor would still answer.
+		if alive(pid) {
+			t.Errorf("%s (pid %d) survived Stop", name, pid)
+		}
+	}
+}
+
+func TestACrashIsReportedWithTheProcessName(t *testing.T) {
+	r, _ := start(t)
+	if err := syscall.Kill(r.PIDs()["user"], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-r.Failed():
+		if !strings.HasPrefix(err.Error(), "user exited (signal: killed)") {
+			t.Fatalf("report %q does not say which process died and how", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a killed app went unreported")
+	}
+}
