@@ -30,8 +30,8 @@ type Options struct {
 	// NoControlPlane skips placement and scheduler (they run elsewhere, e.g.
 	// started by `devrun infra` or `dapr init`).
 	NoControlPlane bool
-	// FreePorts replaces every port with a free one, so a run (an end-to-end
-	// test) can coexist with `make run`.
+	// FreePorts replaces every port with a free one and gives the run its own
+	// name resolution, so a run (an end-to-end test) can coexist with `make run`.
 	FreePorts bool
 	// StateDir holds logs, scheduler data and app binaries; default <root>/.run.
 	StateDir string
@@ -106,6 +106,9 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	}
 	if o.FreePorts {
 		if err := r.useFreePorts(); err != nil {
+			return nil, err
+		}
+		if err := r.isolateNameResolution(o.StateDir); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,50 @@
+# daprshop: the two commands are `make run` and `make test`.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Every Go module of the workspace (go.work); tools/dapr is built apart.
+PKGS := github.com/daprshop/...
+GO_TEST_FLAGS ?= -count=1 -timeout 15m
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+.PHONY: dapr
+dapr: ## build the pinned Dapr runtime into .bin/dapr (cached; minutes only the first time)
+	@tools/dapr/build.sh
+
+.PHONY: secrets
+secrets: ## create the development JWT keys in secrets/ if missing (make run does this too)
+	@go run ./tools/devrun secrets
+
+.PHONY: build
+build: ## compile every module
+	go build $(PKGS)
+
+.PHONY: run
+run: dapr ## run placement, scheduler and every service beside its sidecar; Ctrl-C stops all
+	@go build -o .bin/devrun ./tools/devrun
+	@exec .bin/devrun -f dapr.yaml $(ARGS)
+
+.PHONY: test
+test: dapr lint ## unit, integration (real daprd + Redis/PostgreSQL) and end-to-end tests
+	go test $(GO_TEST_FLAGS) $(PKGS)
+
+.PHONY: test-unit
+test-unit: ## fast tests only: no sidecars, no databases
+	go test -short $(GO_TEST_FLAGS) $(PKGS)
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l services tools test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet $(PKGS)
+
+.PHONY: tidy
+tidy: ## go mod tidy in every module
+	@for m in services/platform services/user services/gateway tools/devrun test/e2e; do (cd $$m && GOWORK=off go mod tidy); done
+
+.PHONY: clean
+clean: ## remove build output and run state (keeps the Dapr build and dev secrets)
+	rm -rf .run .bin/devrun
