@@ -80,6 +80,10 @@ func Fields(cfg any) []zap.Field {
 			out = append(out, zap.String(name, masked))
 			return
 		}
+		if d, ok := fv.Interface().(time.Duration); ok {
+			out = append(out, zap.String(name, d.String()))
+			return
+		}
 		out = append(out, zap.Any(name, fv.Interface()))
 	})
 	return out

@@ -2,7 +2,7 @@ package events
 
 import "time"
 
-// Topics of the user service. Payloads are JSON; see docs/events.md.
+// Topics of the user service. Payloads are JSON; see contracts/events.md.
 const (
 	TopicUserRegistered = "user.registered"
 	TopicUserUpdated    = "user.updated"

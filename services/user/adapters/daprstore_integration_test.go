@@ -1,12 +1,12 @@
 package adapters_test
 
 import (
-	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	dapr "github.com/dapr/go-sdk/client"
-	"github.com/google/uuid"
 
 	"github.com/daprshop/platform/daprtest"
 	"github.com/daprshop/user/adapters"
@@ -14,49 +14,34 @@ import (
 	"github.com/daprshop/user/app"
 )
 
-// The same contract, through a real daprd, against each state store the
-// service is documented to run on. Only the component YAML differs.
+// The same contract, through a real daprd, against the repository's own
+// component files: the default (Redis) and the PostgreSQL profile. Only the
+// YAML differs; the store code is the same.
 func TestDaprUserStoreContract(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: starts daprd")
 	}
-	stores := map[string]func(t *testing.T) string{
-		"redis": func(t *testing.T) string {
-			return fmt.Sprintf(`
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: user-store}
-spec:
-  type: state.redis
-  version: v1
-  metadata:
-    - {name: redisHost, value: "%s"}
-`, daprtest.Redis(t))
-		},
-		"postgresql": func(t *testing.T) string {
-			conn := os.Getenv("POSTGRES_DSN")
-			if conn == "" {
-				conn = "host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable"
-			}
-			return fmt.Sprintf(`
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: user-store}
-spec:
-  type: state.postgresql
-  version: v2
-  metadata:
-    - {name: connectionString, value: "%s"}
-    - {name: tablePrefix, value: "it_user_"}
-`, conn)
-		},
+	root := daprtest.RepoRoot(t)
+	profiles := map[string]string{
+		"redis":      "components/user-store.yaml",
+		"postgresql": "components/profiles/postgresql/user-store.yaml",
 	}
-	for name, component := range stores {
+	for name, file := range profiles {
 		t.Run(name, func(t *testing.T) {
-			sc := daprtest.Start(t, daprtest.Options{
-				AppID:     "user-it-" + uuid.NewString()[:8],
-				Resources: []string{component(t)},
-			})
+			b, err := os.ReadFile(filepath.Join(root, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			component := string(b)
+			// Point the files at this machine's servers when they are not the defaults.
+			if name == "redis" {
+				component = strings.ReplaceAll(component, "localhost:6379", daprtest.Redis(t))
+			}
+			if dsn := os.Getenv("POSTGRES_DSN"); dsn != "" {
+				component = strings.ReplaceAll(component, "host=localhost port=5432 user=postgres dbname=test sslmode=disable", dsn)
+			}
+			// The components are scoped to the app ID "user".
+			sc := daprtest.Start(t, daprtest.Options{AppID: "user", Resources: []string{component}})
 			client, err := dapr.NewClientWithAddress(sc.GRPCAddr())
 			if err != nil {
 				t.Fatal(err)

@@ -61,10 +61,25 @@ type show func(line string) bool
 
 func showAll(string) bool { return true }
 
-// daprdNotable keeps the console readable: daprd logs a lot at info level.
+// daprdNotable keeps the console readable: daprd logs a lot at info level,
+// and a few warnings appear on every local start and say nothing new (the log
+// files under .run/logs keep every line).
 func daprdNotable(line string) bool {
+	for _, known := range expectedWarnings {
+		if strings.Contains(line, known) {
+			return false
+		}
+	}
 	return strings.Contains(line, "level=warn") || strings.Contains(line, "level=error") ||
 		strings.Contains(line, "level=fatal") || strings.Contains(line, "panic")
+}
+
+var expectedWarnings = []string{
+	"mTLS is disabled",                      // no sentry locally, by design
+	"Graceful shutdown timeout is infinite", // placement/scheduler defaults
+	"A non-YAML resiliency file profiles",   // components/profiles/ is a folder of swaps
+	"Actor runtime disabled",                // apps with no actors
+	"Error receiving from stream",           // placement streams closing during a stop
 }
 
 func (c *console) start(name, color, dir, bin string, args, env []string, filter show) (*process, error) {

@@ -512,6 +512,7 @@ func (r *Run) waitReady(ctx context.Context, timeout time.Duration) error {
 	}
 	deadline := time.Now().Add(timeout)
 	lastReport := time.Now()
+	hinted := false
 	ready := map[string]bool{}
 	for {
 		var waiting []string
@@ -541,6 +542,10 @@ func (r *Run) waitReady(ctx context.Context, timeout time.Duration) error {
 		if time.Since(lastReport) > 3*time.Second {
 			lastReport = time.Now()
 			r.console.printf("… waiting for %s\n", strings.Join(waiting, ", "))
+			if !hinted && strings.Contains(strings.Join(waiting, ""), "scheduler-watch-hosts") {
+				hinted = true
+				r.console.printf("  (after a run that was killed rather than stopped, the scheduler waits ~20s for its old leadership lease to expire)\n")
+			}
 		}
 	}
 }
