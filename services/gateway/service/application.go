@@ -3,7 +3,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 
 	"github.com/daprshop/gateway/adapters"
 	"github.com/daprshop/gateway/ports"
-	"github.com/daprshop/platform/envconfig"
+	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
@@ -19,32 +18,24 @@ import (
 	"github.com/daprshop/platform/sidecar"
 )
 
+// Name and Port are the defaults of APP_ID and APP_PORT.
+const (
+	Name = "gateway"
+	Port = 8000
+)
+
 // Config is read from the environment at start (see README, "Configuration").
 type Config struct {
-	Port     int    `env:"APP_PORT" default:"8000" validate:"min=1,max=65535"`
-	AppID    string `env:"APP_ID" default:"gateway" validate:"required"`
-	LogLevel string `env:"LOG_LEVEL" default:"info" validate:"oneof=debug info warn error"`
-	// SecretStore holds the JWT public key as PKIX PEM under VerifyKeySecret.
-	SecretStore     string        `env:"SECRET_STORE" default:"secretstore" validate:"required"`
+	bootstrap.Base
+	// VerifyKeySecret names the JWT public key (PKIX PEM) in the secret store.
 	VerifyKeySecret string        `env:"JWT_VERIFY_KEY_SECRET" default:"jwt-public-key" validate:"required"`
 	TokenIssuer     string        `env:"JWT_ISSUER" default:"daprshop-user" validate:"required"`
 	TokenAudience   string        `env:"JWT_AUDIENCE" default:"daprshop" validate:"required"`
 	UpstreamTimeout time.Duration `env:"UPSTREAM_TIMEOUT" default:"15s" validate:"min=100ms"`
-	StartupTimeout  time.Duration `env:"STARTUP_TIMEOUT" default:"2m"`
-	Sidecar         sidecar.Config
-}
-
-// LoadConfig reads Config from the environment.
-func LoadConfig() (Config, error) {
-	var c Config
-	err := envconfig.Load(&c)
-	return c, err
 }
 
 // Run serves the gateway until ctx ends.
-func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
-	log.Info("starting", envconfig.Fields(&cfg)...)
-
+func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	client, err := sidecar.Dial(cfg.Sidecar)
 	if err != nil {
 		return err
@@ -75,5 +66,5 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 			return verifier.Load(ctx, client, cfg.SecretStore, cfg.VerifyKeySecret)
 		},
 	}
-	return httpserver.Run(ctx, httpserver.Defaults(fmt.Sprintf(":%d", cfg.Port)), handler, log, loadKey)
+	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, loadKey)
 }

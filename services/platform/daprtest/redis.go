@@ -1,16 +1,15 @@
 package daprtest
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/daprshop/platform/probe"
 )
 
 // RedisImage is the image testcontainers starts where a Docker engine runs.
@@ -31,31 +30,10 @@ func Redis(t testing.TB) string {
 	if addr == "" {
 		addr = "127.0.0.1:6379"
 	}
-	if err := PingRedis(addr); err != nil {
+	if err := probe.Redis(addr); err != nil {
 		t.Fatalf("Redis at %s: %v (start one, or set REDIS_ADDR)", addr, err)
 	}
 	return addr
-}
-
-// PingRedis checks that addr speaks the Redis protocol, with no client library.
-func PingRedis(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	if !strings.HasPrefix(line, "+PONG") {
-		return &net.OpError{Op: "ping", Net: "tcp", Err: os.ErrInvalid}
-	}
-	return nil
 }
 
 func dockerAvailable() (ok bool) {

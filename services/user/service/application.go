@@ -4,14 +4,13 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
-	"github.com/daprshop/platform/envconfig"
+	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
@@ -24,37 +23,28 @@ import (
 	"github.com/daprshop/user/ports"
 )
 
+// Name and Port are the defaults of APP_ID and APP_PORT.
+const (
+	Name = "user"
+	Port = 8001
+)
+
 // Config is read from the environment at start (see README, "Configuration").
 type Config struct {
-	Port       int    `env:"APP_PORT" default:"8001" validate:"min=1,max=65535"`
-	AppID      string `env:"APP_ID" default:"user" validate:"required"`
-	LogLevel   string `env:"LOG_LEVEL" default:"info" validate:"oneof=debug info warn error"`
+	bootstrap.Base
 	StateStore string `env:"USER_STATE_STORE" default:"user-store" validate:"required"`
 	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
-	// SecretStore holds the JWT signing key as PKCS#8 PEM under SigningKeySecret.
-	SecretStore      string        `env:"SECRET_STORE" default:"secretstore" validate:"required"`
+	// SigningKeySecret names the JWT signing key (PKCS#8 PEM) in the secret store.
 	SigningKeySecret string        `env:"JWT_SIGNING_KEY_SECRET" default:"jwt-signing-key" validate:"required"`
 	TokenIssuer      string        `env:"JWT_ISSUER" default:"daprshop-user" validate:"required"`
 	TokenAudience    string        `env:"JWT_AUDIENCE" default:"daprshop" validate:"required"`
 	TokenTTL         time.Duration `env:"JWT_TTL" default:"1h" validate:"min=1m,max=24h"`
 	// AdminEmails register with the admin role (comma-separated).
 	AdminEmails []string `env:"ADMIN_EMAILS"`
-	// StartupTimeout bounds the wait for the sidecar to hand out the signing key.
-	StartupTimeout time.Duration `env:"STARTUP_TIMEOUT" default:"2m"`
-	Sidecar        sidecar.Config
-}
-
-// LoadConfig reads Config from the environment.
-func LoadConfig() (Config, error) {
-	var c Config
-	err := envconfig.Load(&c)
-	return c, err
 }
 
 // Run serves the user service until ctx ends.
-func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
-	log.Info("starting", envconfig.Fields(&cfg)...)
-
+func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	client, err := sidecar.Dial(cfg.Sidecar)
 	if err != nil {
 		return err
@@ -93,5 +83,5 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) error {
 			return signer.Load(ctx, client, cfg.SecretStore, cfg.SigningKeySecret)
 		},
 	}
-	return httpserver.Run(ctx, httpserver.Defaults(fmt.Sprintf(":%d", cfg.Port)), handler, log, loadKey)
+	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, loadKey)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/daprtest"
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/identity"
@@ -95,13 +96,13 @@ spec:
 	} {
 		t.Setenv(k, v)
 	}
-	cfg, err := service.LoadConfig()
-	if err != nil {
+	var cfg service.Config
+	if err := bootstrap.Load(&cfg, service.Name, service.Port); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
-	go func() { stopped <- service.Run(ctx, cfg, zap.NewNop()) }()
+	go func() { stopped <- service.Run(ctx, &cfg, zap.NewNop()) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-stopped; err != nil {

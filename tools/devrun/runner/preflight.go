@@ -1,16 +1,13 @@
 package runner
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -60,26 +57,4 @@ func redisHosts(paths []string) ([]string, error) {
 		}
 	}
 	return hosts, nil
-}
-
-// pingRedis checks that addr answers the Redis PING command.
-func pingRedis(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	// -NOAUTH still proves a Redis is there; the component's password is its business.
-	if !strings.HasPrefix(line, "+PONG") && !strings.HasPrefix(line, "-NOAUTH") {
-		return fmt.Errorf("unexpected answer %q", strings.TrimSpace(line))
-	}
-	return nil
 }

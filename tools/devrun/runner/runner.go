@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/daprshop/platform/probe"
 )
 
 // Options control a run.
@@ -325,7 +327,7 @@ func (r *Run) preflight() error {
 		return err
 	}
 	for _, host := range redis {
-		if err := pingRedis(host); err != nil {
+		if err := probe.Redis(host); err != nil {
 			problems = append(problems, fmt.Sprintf("Redis at %s (used by the components) does not answer: %v. "+
 				"Start it, e.g. `redis-server --daemonize yes --port 6379`, or point the components at yours.", host, err))
 		}
@@ -520,7 +522,7 @@ func (r *Run) waitReady(ctx context.Context, timeout time.Duration) error {
 			if ready[c.name] {
 				continue
 			}
-			if why := probe(ctx, client, c.url); why != "" {
+			if why := probeHTTP(ctx, client, c.url); why != "" {
 				waiting = append(waiting, c.name+" ("+why+")")
 				continue
 			}
@@ -550,8 +552,8 @@ func (r *Run) waitReady(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// probe returns "" when url answers 2xx, or a short reason.
-func probe(ctx context.Context, client *http.Client, url string) string {
+// probeHTTP returns "" when url answers 2xx, or a short reason.
+func probeHTTP(ctx context.Context, client *http.Client, url string) string {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	resp, err := client.Do(req)
 	if err != nil {

@@ -1,0 +1,83 @@
+// Package bootstrap is the part of main every service shares: the settings
+// every service reads, the logger, stop signals and a single exit point.
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/daprshop/platform/envconfig"
+	"github.com/daprshop/platform/logging"
+	"github.com/daprshop/platform/sidecar"
+)
+
+// Base holds the settings every service reads. Embed it in a service's
+// Config; APP_ID and APP_PORT default to the service's name and port.
+type Base struct {
+	Port     int    `env:"APP_PORT" validate:"min=0,max=65535"`
+	AppID    string `env:"APP_ID"`
+	LogLevel string `env:"LOG_LEVEL" default:"info" validate:"oneof=debug info warn error"`
+	// SecretStore is the Dapr secret store component the service reads keys from.
+	SecretStore string `env:"SECRET_STORE" default:"secretstore" validate:"required"`
+	// StartupTimeout bounds start-up work that waits on the sidecar.
+	StartupTimeout time.Duration `env:"STARTUP_TIMEOUT" default:"2m" validate:"min=1s"`
+	Sidecar        sidecar.Config
+}
+
+// Settings gives Load and Main access to the embedded Base.
+func (b *Base) Settings() *Base { return b }
+
+// Addr is the listen address of the service's HTTP server.
+func (b *Base) Addr() string { return fmt.Sprintf(":%d", b.Port) }
+
+// Config is a service's configuration struct embedding Base.
+type Config interface{ Settings() *Base }
+
+// Load fills cfg from the environment (see package envconfig); name and port
+// are the defaults of APP_ID and APP_PORT.
+func Load(cfg Config, name string, port int) error {
+	if err := envconfig.Load(cfg); err != nil {
+		return err
+	}
+	b := cfg.Settings()
+	if b.AppID == "" {
+		b.AppID = name
+	}
+	if b.Port == 0 {
+		b.Port = port
+	}
+	return nil
+}
+
+// Main is the whole of a service's main: it loads cfg, builds the JSON
+// logger, logs the configuration (secrets masked) and calls run with a
+// context that SIGINT or SIGTERM cancels. If run fails, Main prints the
+// error and exits with status 1; it is the only place a service exits.
+func Main[C Config](name string, port int, cfg C, run func(context.Context, C, *zap.Logger) error) {
+	if err := mainErr(name, port, cfg, run); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+func mainErr[C Config](name string, port int, cfg C, run func(context.Context, C, *zap.Logger) error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := Load(cfg, name, port); err != nil {
+		return err
+	}
+	b := cfg.Settings()
+	log, err := logging.New(b.AppID, b.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	log.Info("starting", envconfig.Fields(cfg)...)
+	return run(ctx, cfg, log)
+}
