@@ -175,6 +175,12 @@ func (s *DaprUserStore) Delete(ctx context.Context, id string) (*domain.User, er
 	return nil, domain.ErrConflict
 }
 
+// Ready is the readiness check: the state store answers through the sidecar.
+func (s *DaprUserStore) Ready(ctx context.Context) error {
+	_, _, err := s.get(ctx, "health|probe", &struct{}{})
+	return err
+}
+
 // claim makes email belong to userID, or returns ErrEmailTaken.
 func (s *DaprUserStore) claim(ctx context.Context, email, userID string) error {
 	mine := emailClaim{UserID: userID, ClaimedAt: s.now().UTC()}

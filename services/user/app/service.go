@@ -216,6 +216,12 @@ func (s *Service) Update(ctx context.Context, who identity.Principal, id string,
 	var changed []string
 	u, err := s.repo.Update(ctx, id, func(u *domain.User) error {
 		changed = changed[:0] // the repository may retry
+		if in.Password != nil && in.Email == nil {
+			// The policy forbids the email in the password; only now is it known.
+			if err := domain.CheckPassword(*in.Password, u.Email); err != nil {
+				return &domain.ValidationError{Fields: []domain.FieldError{{Field: "password", Message: err.Error()}}}
+			}
+		}
 		if needsProof {
 			ok, err := s.hasher.Verify(u.PasswordHash, in.CurrentPassword)
 			if err != nil {

@@ -206,3 +206,16 @@ func TestDeletePublishes(t *testing.T) {
 		t.Errorf("deleted account can log in: %v", err)
 	}
 }
+
+func TestPasswordChangeChecksPolicyAgainstTheStoredEmail(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	u := register(t, svc, "annabelle@example.com")
+	pw := "annabelle-2027"
+	_, err := svc.Update(ctx, identity.Principal{UserID: u.ID, Role: identity.RoleCustomer}, u.ID,
+		app.UpdateInput{Password: &pw, CurrentPassword: "correct-horse-42"})
+	var verr *domain.ValidationError
+	if !errors.As(err, &verr) || verr.Fields[0].Field != "password" {
+		t.Fatalf("a password holding the email was accepted: %v", err)
+	}
+}

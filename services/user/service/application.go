@@ -52,8 +52,9 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	defer client.Close()
 
 	signer := adapters.NewSecretSigner(cfg.TokenIssuer, cfg.TokenAudience, cfg.TokenTTL)
+	store := adapters.NewDaprUserStore(client, cfg.StateStore)
 	svc, err := app.NewService(app.Deps{
-		Repo:        adapters.NewDaprUserStore(client, cfg.StateStore),
+		Repo:        store,
 		Hasher:      adapters.NewArgon2Hasher(adapters.DefaultArgon2),
 		Tokens:      signer,
 		Events:      events.NewPublisher(client, cfg.PubSub, cfg.AppID),
@@ -73,6 +74,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		Ready: health.Checks{
 			"sidecar":     sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
 			"signing-key": signer.Ready,
+			"user-store":  store.Ready,
 		},
 	})
 
