@@ -2,24 +2,13 @@ package adapters
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	dapr "github.com/dapr/go-sdk/client"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/user/domain"
 )
-
-// stateClient is the part of the go-sdk client the store uses.
-type stateClient interface {
-	GetState(ctx context.Context, store, key string, meta map[string]string) (*dapr.StateItem, error)
-	SaveStateWithETag(ctx context.Context, store, key string, data []byte, etag string, meta map[string]string, so ...dapr.StateOption) error
-	DeleteStateWithETag(ctx context.Context, store, key string, etag *dapr.ETag, meta map[string]string, opts *dapr.StateOptions) error
-}
 
 // DaprUserStore keeps accounts in a Dapr state store under two kinds of key:
 //
@@ -38,10 +27,8 @@ type stateClient interface {
 // gone or has moved to another address; such a claim is taken over once it is
 // older than claimGrace.
 type DaprUserStore struct {
-	client  stateClient
-	store   string
-	timeout time.Duration
-	now     func() time.Time
+	store *statestore.Store
+	now   func() time.Time
 }
 
 // claimGrace is longer than any request: a claim this old whose account does
@@ -52,8 +39,8 @@ const claimGrace = time.Minute
 const maxUpdateAttempts = 5
 
 // NewDaprUserStore stores accounts in the Dapr state store named store.
-func NewDaprUserStore(client stateClient, store string) *DaprUserStore {
-	return &DaprUserStore{client: client, store: store, timeout: 5 * time.Second, now: time.Now}
+func NewDaprUserStore(store *statestore.Store) *DaprUserStore {
+	return &DaprUserStore{store: store, now: time.Now}
 }
 
 type userRecord struct {
@@ -78,11 +65,11 @@ func emailKey(email string) string { return "email|" + email }
 // Create stores the account first (under a fresh ID nobody can reach yet),
 // then claims its email; if the claim is lost, the account is removed again.
 func (s *DaprUserStore) Create(ctx context.Context, u *domain.User) error {
-	if err := s.insert(ctx, userKey(u.ID), toRecord(u)); err != nil {
+	if err := s.store.Insert(ctx, userKey(u.ID), toRecord(u)); err != nil {
 		return fmt.Errorf("store account %s: %w", u.ID, err)
 	}
 	if err := s.claim(ctx, u.Email, u.ID); err != nil {
-		if derr := s.delete(ctx, userKey(u.ID), ""); derr != nil {
+		if derr := s.store.Delete(ctx, userKey(u.ID), ""); derr != nil {
 			err = errors.Join(err, fmt.Errorf("remove unclaimed account %s: %w", u.ID, derr))
 		}
 		return err
@@ -99,7 +86,7 @@ func (s *DaprUserStore) Get(ctx context.Context, id string) (*domain.User, error
 // GetByEmail follows the email's claim to its account.
 func (s *DaprUserStore) GetByEmail(ctx context.Context, email string) (*domain.User, error) {
 	var c emailClaim
-	found, _, err := s.get(ctx, emailKey(email), &c)
+	found, _, err := s.store.Get(ctx, emailKey(email), &c)
 	if err != nil {
 		return nil, err
 	}
@@ -138,12 +125,12 @@ func (s *DaprUserStore) Update(ctx context.Context, id string, change func(*doma
 				return nil, err
 			}
 		}
-		err = s.save(ctx, userKey(id), toRecord(u), etag)
+		err = s.store.Save(ctx, userKey(id), toRecord(u), etag)
 		if err != nil {
 			if emailChanged {
 				s.release(ctx, u.Email, id)
 			}
-			if isConflict(err) {
+			if statestore.IsConflict(err) {
 				continue
 			}
 			return nil, fmt.Errorf("save account %s: %w", id, err)
@@ -163,8 +150,8 @@ func (s *DaprUserStore) Delete(ctx context.Context, id string) (*domain.User, er
 		if err != nil {
 			return nil, err
 		}
-		if err := s.delete(ctx, userKey(id), etag); err != nil {
-			if isConflict(err) {
+		if err := s.store.Delete(ctx, userKey(id), etag); err != nil {
+			if statestore.IsConflict(err) {
 				continue
 			}
 			return nil, fmt.Errorf("delete account %s: %w", id, err)
@@ -177,20 +164,20 @@ func (s *DaprUserStore) Delete(ctx context.Context, id string) (*domain.User, er
 
 // Ready is the readiness check: the state store answers through the sidecar.
 func (s *DaprUserStore) Ready(ctx context.Context) error {
-	_, _, err := s.get(ctx, "health|probe", &struct{}{})
+	_, _, err := s.store.Get(ctx, "health|probe", &struct{}{})
 	return err
 }
 
 // claim makes email belong to userID, or returns ErrEmailTaken.
 func (s *DaprUserStore) claim(ctx context.Context, email, userID string) error {
 	mine := emailClaim{UserID: userID, ClaimedAt: s.now().UTC()}
-	insertErr := s.insert(ctx, emailKey(email), mine)
+	insertErr := s.store.Insert(ctx, emailKey(email), mine)
 	if insertErr == nil {
 		return nil
 	}
 	// The insert failed: the key exists, or the store failed. Look.
 	var c emailClaim
-	found, etag, err := s.get(ctx, emailKey(email), &c)
+	found, etag, err := s.store.Get(ctx, emailKey(email), &c)
 	if err != nil {
 		return errors.Join(fmt.Errorf("claim %s: %w", email, insertErr), err)
 	}
@@ -203,8 +190,8 @@ func (s *DaprUserStore) claim(ctx context.Context, email, userID string) error {
 	if !s.abandoned(ctx, c, email) {
 		return domain.ErrEmailTaken
 	}
-	if err := s.save(ctx, emailKey(email), mine, etag); err != nil {
-		if isConflict(err) {
+	if err := s.store.Save(ctx, emailKey(email), mine, etag); err != nil {
+		if statestore.IsConflict(err) {
 			return domain.ErrEmailTaken // another registration took it over first
 		}
 		return fmt.Errorf("take over claim %s: %w", email, err)
@@ -229,16 +216,16 @@ func (s *DaprUserStore) abandoned(ctx context.Context, c emailClaim, email strin
 // best effort: a claim left behind is taken over later (see abandoned).
 func (s *DaprUserStore) release(ctx context.Context, email, userID string) {
 	var c emailClaim
-	found, etag, err := s.get(ctx, emailKey(email), &c)
+	found, etag, err := s.store.Get(ctx, emailKey(email), &c)
 	if err != nil || !found || c.UserID != userID {
 		return
 	}
-	_ = s.delete(ctx, emailKey(email), etag)
+	_ = s.store.Delete(ctx, emailKey(email), etag)
 }
 
 func (s *DaprUserStore) getUser(ctx context.Context, id string) (*domain.User, string, error) {
 	var r userRecord
-	found, etag, err := s.get(ctx, userKey(id), &r)
+	found, etag, err := s.store.Get(ctx, userKey(id), &r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -246,56 +233,6 @@ func (s *DaprUserStore) getUser(ctx context.Context, id string) (*domain.User, s
 		return nil, "", domain.ErrNotFound
 	}
 	return fromRecord(r), etag, nil
-}
-
-func (s *DaprUserStore) get(ctx context.Context, key string, into any) (found bool, etag string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	item, err := s.client.GetState(ctx, s.store, key, nil)
-	if err != nil {
-		return false, "", fmt.Errorf("get %s: %w", key, err)
-	}
-	if item == nil || len(item.Value) == 0 {
-		return false, "", nil
-	}
-	if err := json.Unmarshal(item.Value, into); err != nil {
-		return false, "", fmt.Errorf("decode %s: %w", key, err)
-	}
-	return true, item.Etag, nil
-}
-
-// insert writes key only if it does not exist.
-func (s *DaprUserStore) insert(ctx context.Context, key string, v any) error {
-	return s.save(ctx, key, v, "")
-}
-
-// save writes key with first-write concurrency: with an ETag it succeeds only
-// if the key is unchanged since read; without one, only if it is absent.
-func (s *DaprUserStore) save(ctx context.Context, key string, v any, etag string) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	return s.client.SaveStateWithETag(ctx, s.store, key, data, etag, nil,
-		dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite), dapr.WithConsistency(dapr.StateConsistencyStrong))
-}
-
-func (s *DaprUserStore) delete(ctx context.Context, key, etag string) error {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	var tag *dapr.ETag
-	if etag != "" {
-		tag = &dapr.ETag{Value: etag}
-	}
-	return s.client.DeleteStateWithETag(ctx, s.store, key, tag, nil,
-		&dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong})
-}
-
-// isConflict reports an ETag mismatch, which the sidecar returns as gRPC Aborted.
-func isConflict(err error) bool {
-	return status.Code(err) == codes.Aborted
 }
 
 func toRecord(u *domain.User) userRecord {

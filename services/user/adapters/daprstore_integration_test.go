@@ -9,6 +9,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 
 	"github.com/daprshop/platform/daprtest"
+	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/user/adapters"
 	"github.com/daprshop/user/adapters/repotest"
 	"github.com/daprshop/user/app"
@@ -47,7 +48,7 @@ func TestDaprUserStoreContract(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { client.Close() })
-			store := adapters.NewDaprUserStore(client, "user-store")
+			store := adapters.NewDaprUserStore(statestore.New(client, "user-store"))
 			repotest.Run(t, func(*testing.T) app.Repository { return store })
 		})
 	}

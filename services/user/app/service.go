@@ -9,11 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/identity"
-	"github.com/daprshop/platform/logging"
 	"github.com/daprshop/user/domain"
 )
 
@@ -107,7 +104,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*domain.User,
 	if err := s.repo.Create(ctx, u); err != nil {
 		return nil, err
 	}
-	s.publish(ctx, events.Event{
+	events.Announce(ctx, s.events, events.Event{
 		ID: events.TopicUserRegistered + "/" + u.ID, Topic: events.TopicUserRegistered, Subject: u.ID,
 		Data: events.UserRegistered{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, RegisteredAt: u.CreatedAt},
 	})
@@ -256,7 +253,7 @@ func (s *Service) Update(ctx context.Context, who identity.Principal, id string,
 		return nil, err
 	}
 	if len(changed) > 0 {
-		s.publish(ctx, events.Event{
+		events.Announce(ctx, s.events, events.Event{
 			ID:    events.TopicUserUpdated + "/" + u.ID + "/" + strconv.FormatInt(u.Version, 10),
 			Topic: events.TopicUserUpdated, Subject: u.ID,
 			Data: events.UserUpdated{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role,
@@ -275,20 +272,9 @@ func (s *Service) Delete(ctx context.Context, who identity.Principal, id string)
 	if err != nil {
 		return err
 	}
-	s.publish(ctx, events.Event{
+	events.Announce(ctx, s.events, events.Event{
 		ID: events.TopicUserDeleted + "/" + u.ID, Topic: events.TopicUserDeleted, Subject: u.ID,
 		Data: events.UserDeleted{UserID: u.ID, Email: u.Email, DeletedAt: s.now().UTC()},
 	})
 	return nil
-}
-
-// publish sends an event after the state change has committed. The change
-// stands even if publishing fails (the sidecar has already retried per the
-// Resiliency spec); the failure is logged with the event ID so it can be
-// replayed. See README, "Events", for this known gap and the outbox plan.
-func (s *Service) publish(ctx context.Context, e events.Event) {
-	if err := s.events.Publish(context.WithoutCancel(ctx), e); err != nil {
-		logging.FromContext(ctx).Error("event not published; the state change stands",
-			zap.String("event_id", e.ID), zap.String("topic", e.Topic), zap.Error(err))
-	}
 }

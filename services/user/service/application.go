@@ -17,6 +17,7 @@ import (
 	"github.com/daprshop/platform/httpserver"
 	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/sidecar"
+	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/platform/validate"
 	"github.com/daprshop/user/adapters"
 	"github.com/daprshop/user/app"
@@ -52,7 +53,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	defer client.Close()
 
 	signer := adapters.NewSecretSigner(cfg.TokenIssuer, cfg.TokenAudience, cfg.TokenTTL)
-	store := adapters.NewDaprUserStore(client, cfg.StateStore)
+	store := adapters.NewDaprUserStore(statestore.New(client, cfg.StateStore))
 	svc, err := app.NewService(app.Deps{
 		Repo:        store,
 		Hasher:      adapters.NewArgon2Hasher(adapters.DefaultArgon2),
