@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +37,7 @@ func TestRoutesAndAuthentication(t *testing.T) {
 	_, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
 	issuer := token.NewIssuer(priv, "iss", "aud", time.Hour)
 	valid, _, _ := issuer.Issue("u1", "customer", "a@b.co")
+	admin, _, _ := issuer.Issue("u9", "admin", "root@b.co")
 	expired, _ := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
 		"sub": "u1", "role": "customer", "iss": "iss", "aud": "aud", "iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix(),
 	}).SignedString(priv)
@@ -63,6 +65,14 @@ func TestRoutesAndAuthentication(t *testing.T) {
 		{"alg none", "GET", "/api/users/u1", "Bearer " + none, 401, ""},
 		{"garbage", "DELETE", "/api/users/u1", "Bearer abc.def.ghi", 401, ""},
 		{"unknown route", "GET", "/api/nothing", "", 404, ""},
+		{"browse products anonymously", "GET", "/api/products", "", 200, ""},
+		{"read a product anonymously", "GET", "/api/products/p1", "", 200, ""},
+		{"create a product without a token", "POST", "/api/products", "", 401, ""},
+		{"create a product as a customer", "POST", "/api/products", "Bearer " + valid, 403, ""},
+		{"delete a product as a customer", "DELETE", "/api/products/p1", "Bearer " + valid, 403, ""},
+		{"create a product as an admin", "POST", "/api/products", "Bearer " + admin, 200, "u9"},
+		{"change a product as an admin", "PUT", "/api/products/p1", "Bearer " + admin, 200, "u9"},
+		{"inventory is not public", "POST", "/api/inventory/reservations", "Bearer " + admin, 404, ""},
 		{"wrong method", "PATCH", "/api/users/me", "", 405, ""},
 	}
 	for _, tt := range tests {
@@ -82,7 +92,11 @@ func TestRoutesAndAuthentication(t *testing.T) {
 			if tt.status == 200 {
 				var got map[string]string
 				json.NewDecoder(rec.Body).Decode(&got)
-				if got["app"] != "user" || got["user"] != tt.user {
+				wantApp := "user"
+				if strings.Contains(tt.path, "/products") {
+					wantApp = "product"
+				}
+				if got["app"] != wantApp || got["user"] != tt.user {
 					t.Errorf("forwarded %v", got)
 				}
 			}

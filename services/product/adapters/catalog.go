@@ -1,0 +1,204 @@
+package adapters
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/daprshop/platform/statestore"
+	"github.com/daprshop/product/domain"
+)
+
+// DaprCatalog keeps products, stock and the catalog index in a Dapr state
+// store, under these keys:
+//
+//	product|<id>          the product
+//	stock|<id>            its stock and per-order holds
+//	catalog|shard|<nn>    index shard: summaries of the products hashed to it
+//
+// Product and stock are separate keys because stock changes with every
+// reservation and the catalog rarely does; the index stores only whether a
+// product is in stock, so it is written when stock crosses zero, not on
+// every reservation.
+type DaprCatalog struct {
+	store *statestore.Store
+	index *Index
+}
+
+// NewDaprCatalog stores products in store and keeps index current.
+func NewDaprCatalog(store *statestore.Store, index *Index) *DaprCatalog {
+	return &DaprCatalog{store: store, index: index}
+}
+
+// stockRetry allows for hot products: a hundred orders holding units of one
+// product at once each win the compare-and-swap in turn.
+var stockRetry = statestore.Retry{Attempts: 400, MaxBackoff: 15 * time.Millisecond}
+
+// shardRetry: index shards are written on admin changes and stock crossing zero.
+var shardRetry = statestore.Retry{Attempts: 50, MaxBackoff: 20 * time.Millisecond}
+
+func productKey(id string) string { return "product|" + id }
+func stockKey(id string) string   { return "stock|" + id }
+
+// Create stores the product and its stock, then lists it.
+func (c *DaprCatalog) Create(ctx context.Context, p *domain.Product, stock int64) error {
+	if err := c.store.Insert(ctx, productKey(p.ID), p); err != nil {
+		return fmt.Errorf("store product %s: %w", p.ID, err)
+	}
+	if err := c.store.Insert(ctx, stockKey(p.ID), domain.Stock{Available: stock}); err != nil {
+		return fmt.Errorf("store stock of %s: %w", p.ID, err)
+	}
+	return c.putSummary(ctx, p.Summary(stock > 0))
+}
+
+// Get reads a product and its stock in one call to the sidecar.
+func (c *DaprCatalog) Get(ctx context.Context, id string) (*domain.Product, *domain.Stock, error) {
+	items, err := c.store.GetBulk(ctx, []string{productKey(id), stockKey(id)})
+	if err != nil {
+		return nil, nil, err
+	}
+	var p domain.Product
+	var s domain.Stock
+	for _, it := range items {
+		switch it.Key {
+		case productKey(id):
+			if it.Value == nil {
+				return nil, nil, domain.ErrNotFound
+			}
+			if err := decode(it, &p); err != nil {
+				return nil, nil, err
+			}
+		case stockKey(id):
+			if it.Value != nil {
+				if err := decode(it, &s); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+	}
+	if p.ID == "" {
+		return nil, nil, domain.ErrNotFound
+	}
+	return &p, &s, nil
+}
+
+// Update changes a product's fields under its ETag and re-lists it (which
+// also repairs an index entry lost to a crash).
+func (c *DaprCatalog) Update(ctx context.Context, id string, change func(*domain.Product) error) (*domain.Product, error) {
+	p, err := statestore.Update(ctx, c.store, productKey(id), statestore.DefaultRetry, func(p *domain.Product, found bool) (bool, error) {
+		if !found {
+			return false, domain.ErrNotFound
+		}
+		return true, change(p)
+	})
+	if err != nil {
+		return nil, conflictToDomain(err)
+	}
+	var s domain.Stock
+	if _, _, err := c.store.Get(ctx, stockKey(id), &s); err != nil {
+		return nil, err
+	}
+	return &p, c.putSummary(ctx, p.Summary(s.Available > 0))
+}
+
+// Delete removes a product no open reservation holds.
+func (c *DaprCatalog) Delete(ctx context.Context, id string) (*domain.Product, error) {
+	var p domain.Product
+	found, etag, err := c.store.Get(ctx, productKey(id), &p)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, domain.ErrNotFound
+	}
+	var s domain.Stock
+	if _, _, err := c.store.Get(ctx, stockKey(id), &s); err != nil {
+		return nil, err
+	}
+	if len(s.Holds) > 0 {
+		return nil, domain.ErrHasReservations
+	}
+	// Unlist first: a crash after this leaves an unlisted product, not a
+	// listed one that answers 404.
+	if err := c.removeSummary(ctx, id); err != nil {
+		return nil, err
+	}
+	if err := c.store.Delete(ctx, productKey(id), etag); err != nil {
+		return nil, conflictToDomain(err)
+	}
+	if err := c.store.Delete(ctx, stockKey(id), ""); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// UpdateStock changes one product's stock by compare-and-swap, retrying on
+// conflict, and re-lists the product when it goes in or out of stock.
+func (c *DaprCatalog) UpdateStock(ctx context.Context, id string, change func(*domain.Stock) (bool, error)) (before, after domain.Stock, err error) {
+	after, err = statestore.Update(ctx, c.store, stockKey(id), stockRetry, func(s *domain.Stock, found bool) (bool, error) {
+		if !found {
+			return false, domain.ErrNotFound
+		}
+		before = *s
+		before.Holds = maps.Clone(s.Holds)
+		return change(s)
+	})
+	if err != nil {
+		return before, after, conflictToDomain(err)
+	}
+	if (before.Available > 0) != (after.Available > 0) {
+		err = c.setInStock(ctx, id, after.Available > 0)
+	}
+	return before, after, err
+}
+
+func (c *DaprCatalog) putSummary(ctx context.Context, s domain.Summary) error {
+	return c.updateShard(ctx, ShardOf(s.ID), func(sh shard) { sh[s.ID] = s })
+}
+
+func (c *DaprCatalog) removeSummary(ctx context.Context, id string) error {
+	return c.updateShard(ctx, ShardOf(id), func(sh shard) { delete(sh, id) })
+}
+
+func (c *DaprCatalog) setInStock(ctx context.Context, id string, inStock bool) error {
+	return c.updateShard(ctx, ShardOf(id), func(sh shard) {
+		if s, ok := sh[id]; ok {
+			s.InStock = inStock
+			sh[id] = s
+		}
+	})
+}
+
+// updateShard applies change to index shard n in the store, under its ETag,
+// then to this replica's index.
+func (c *DaprCatalog) updateShard(ctx context.Context, n int, change func(shard)) error {
+	_, err := statestore.Update(ctx, c.store, shardKey(n), shardRetry, func(sh *shard, _ bool) (bool, error) {
+		if *sh == nil {
+			*sh = shard{}
+		}
+		change(*sh)
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("index shard %d: %w", n, err)
+	}
+	c.index.apply(n, change)
+	return nil
+}
+
+func conflictToDomain(err error) error {
+	if errors.Is(err, statestore.ErrConflict) {
+		return fmt.Errorf("%w: %v", domain.ErrConflict, err)
+	}
+	return err
+}
+
+func decode(it statestore.Item, into any) error {
+	if err := json.Unmarshal(it.Value, into); err != nil {
+		return fmt.Errorf("decode %s: %w", it.Key, err)
+	}
+	return nil
+}

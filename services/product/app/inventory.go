@@ -1,0 +1,306 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/logging"
+	"github.com/daprshop/product/domain"
+)
+
+// Inventory implements stock reservations for the checkout saga. Every
+// operation is idempotent per order ID and safe to retry or to run twice
+// at once: stock holds are idempotent per order (domain.Stock), and the
+// reservation's status moves only by compare-and-swap.
+type Inventory struct {
+	stock        StockStore
+	reservations ReservationStore
+	expiry       ExpiryScheduler
+	events       EventPublisher
+	ttl          time.Duration
+	lowStock     int64
+	now          func() time.Time
+}
+
+// InventoryConfig holds the tunables.
+type InventoryConfig struct {
+	// TTL is how long a reservation holds stock unless committed or released.
+	TTL time.Duration
+	// LowStockThreshold: inventory.low-stock is published when available stock falls below it.
+	LowStockThreshold int64
+	Now               func() time.Time
+}
+
+// NewInventory returns the inventory use cases.
+func NewInventory(stock StockStore, res ReservationStore, expiry ExpiryScheduler, pub EventPublisher, cfg InventoryConfig) *Inventory {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Inventory{stock: stock, reservations: res, expiry: expiry, events: pub,
+		ttl: cfg.TTL, lowStock: cfg.LowStockThreshold, now: cfg.Now}
+}
+
+// InsufficientStockError names the lines that could not be held.
+type InsufficientStockError struct {
+	ProductID string
+	Reason    string
+}
+
+func (e *InsufficientStockError) Error() string { return e.Reason }
+
+// Outcome is the answer to a reservation request. Replayed is true when the
+// order already had a reservation and nothing was done.
+type Outcome struct {
+	Reservation *domain.Reservation
+	Replayed    bool
+}
+
+// Reserve holds stock for every line of an order, or for none, for ttl (the
+// configured default when 0). Repeating it for the same order and lines
+// changes nothing and gives the same answer.
+func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domain.Line, ttl time.Duration) (Outcome, error) {
+	lines, err := domain.NormalizeLines(orderID, lines)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if ttl == 0 {
+		ttl = inv.ttl
+	}
+	now := inv.now().UTC()
+	r := &domain.Reservation{OrderID: orderID, Lines: lines, Status: domain.StatusPending,
+		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now}
+	existing, err := inv.reservations.Insert(ctx, r)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if existing != nil {
+		if !existing.SameLines(lines) && existing.Status != domain.StatusReleased {
+			return Outcome{}, domain.ErrReservationMismatch
+		}
+		if existing.Status != domain.StatusPending {
+			return Outcome{Reservation: existing, Replayed: true}, nil
+		}
+		// Pending: a concurrent request, or one that crashed mid-way. Holds are
+		// idempotent per order, so finishing its work here is safe.
+		r = existing
+	} else {
+		// Before any stock moves: if we crash from here on, the expiry job
+		// releases whatever was held.
+		if err := inv.expiry.ScheduleExpiry(ctx, orderID, r.ExpiresAt); err != nil {
+			return Outcome{}, fmt.Errorf("schedule expiry: %w", err)
+		}
+	}
+
+	var low []domain.Line
+	for i, line := range r.Lines {
+		before, after, err := inv.stock.UpdateStock(ctx, line.ProductID, func(s *domain.Stock) (bool, error) {
+			return s.Hold(orderID, line.Quantity)
+		})
+		if err != nil {
+			reason := err.Error()
+			var insufficient *InsufficientStockError
+			switch {
+			case errors.Is(err, domain.ErrInsufficientStock):
+				reason = fmt.Sprintf("only %d of product %s available, %d asked", before.Available, line.ProductID, line.Quantity)
+				insufficient = &InsufficientStockError{ProductID: line.ProductID, Reason: reason}
+			case errors.Is(err, domain.ErrNotFound):
+				reason = "no product " + line.ProductID
+				insufficient = &InsufficientStockError{ProductID: line.ProductID, Reason: reason}
+			default:
+				return Outcome{}, err // transient: the reservation stays pending; a retry resumes it
+			}
+			if err := inv.releaseLines(ctx, orderID, r.Lines[:i]); err != nil {
+				return Outcome{}, err // stays pending: a retry or the expiry job finishes the release
+			}
+			rejected, uerr := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
+				if r.Status == domain.StatusPending {
+					r.Status, r.Reason, r.UpdatedAt = domain.StatusRejected, reason, inv.now().UTC()
+				}
+				return nil
+			})
+			if uerr != nil {
+				return Outcome{}, uerr
+			}
+			if rejected.Status != domain.StatusRejected {
+				return Outcome{Reservation: rejected, Replayed: true}, nil
+			}
+			return Outcome{Reservation: rejected}, insufficient
+		}
+		if before.Available >= inv.lowStock && after.Available < inv.lowStock {
+			low = append(low, domain.Line{ProductID: line.ProductID, Quantity: after.Available})
+		}
+	}
+
+	final, err := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
+		if r.Status == domain.StatusPending {
+			r.Status, r.UpdatedAt = domain.StatusReserved, inv.now().UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, err
+	}
+	if final.Status != domain.StatusReserved {
+		// Released or expired while we held stock: give back what we took.
+		if !final.Open() {
+			if err := inv.releaseLines(ctx, orderID, final.Lines); err != nil {
+				logging.FromContext(ctx).Error("holds taken by a reservation closed meanwhile were not all released",
+					zap.String("order_id", orderID), zap.Error(err))
+			}
+		}
+		return Outcome{Reservation: final, Replayed: true}, nil
+	}
+	inv.announce(ctx, events.TopicInventoryReserved, final, "")
+	for _, l := range low {
+		events.Announce(ctx, inv.events, events.Event{
+			ID:    events.TopicInventoryLowStock + "/" + l.ProductID + "/" + orderID,
+			Topic: events.TopicInventoryLowStock, Subject: l.ProductID,
+			Data: events.LowStock{ProductID: l.ProductID, Available: l.Quantity, Threshold: inv.lowStock, At: inv.now().UTC()},
+		})
+	}
+	return Outcome{Reservation: final}, nil
+}
+
+// Get returns an order's reservation.
+func (inv *Inventory) Get(ctx context.Context, orderID string) (*domain.Reservation, error) {
+	return inv.reservations.Get(ctx, orderID)
+}
+
+// Release gives an order's held stock back. Releasing twice, or releasing
+// an order that never reserved (a saga compensating a step that did not
+// land), succeeds; the latter leaves a tombstone that refuses a late
+// reservation for the order.
+func (inv *Inventory) Release(ctx context.Context, orderID string) (*domain.Reservation, error) {
+	return inv.close(ctx, orderID, domain.StatusReleasing, domain.StatusReleased, "released")
+}
+
+// Expire is Release for a reservation whose time is up; the expiry job calls it.
+func (inv *Inventory) Expire(ctx context.Context, orderID string) (*domain.Reservation, error) {
+	r, err := inv.reservations.Get(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Open() && r.Status != domain.StatusExpiring {
+		return r, nil // committed, released or rejected in time
+	}
+	return inv.close(ctx, orderID, domain.StatusExpiring, domain.StatusExpired, "expired")
+}
+
+func (inv *Inventory) close(ctx context.Context, orderID string, claim, done domain.ReservationStatus, reason string) (*domain.Reservation, error) {
+	if claim == domain.StatusReleasing {
+		now := inv.now().UTC()
+		tombstone := &domain.Reservation{OrderID: orderID, Status: domain.StatusReleased, Reason: "released before any reservation", CreatedAt: now, UpdatedAt: now}
+		existing, err := inv.reservations.Insert(ctx, tombstone)
+		if err != nil {
+			return nil, err
+		}
+		if existing == nil {
+			return tombstone, nil
+		}
+	}
+	r, err := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
+		switch {
+		case r.Open():
+			r.Status, r.UpdatedAt = claim, inv.now().UTC()
+		case r.Status == claim:
+			// resume a close that was interrupted
+		case r.Status == domain.StatusCommitting || r.Status == domain.StatusCommitted:
+			return fmt.Errorf("%w: it is %s", domain.ErrReservationClosed, r.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != claim {
+		return r, nil // already released, expired or rejected: nothing to do
+	}
+	if err := inv.releaseLines(ctx, orderID, r.Lines); err != nil {
+		return nil, err // stays releasing/expiring: a retry resumes
+	}
+	r, err = inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
+		if r.Status == claim {
+			r.Status, r.UpdatedAt = done, inv.now().UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	inv.announce(ctx, events.TopicInventoryReleased, r, reason)
+	return r, nil
+}
+
+// Commit turns an order's holds into sales once it is paid. Committing twice succeeds.
+func (inv *Inventory) Commit(ctx context.Context, orderID string) (*domain.Reservation, error) {
+	r, err := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
+		switch r.Status {
+		case domain.StatusReserved:
+			r.Status, r.UpdatedAt = domain.StatusCommitting, inv.now().UTC()
+		case domain.StatusCommitting, domain.StatusCommitted:
+		case domain.StatusPending:
+			return domain.ErrReservationBusy
+		default:
+			return fmt.Errorf("%w: it is %s", domain.ErrReservationClosed, r.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.Status == domain.StatusCommitted {
+		return r, nil
+	}
+	for _, l := range r.Lines {
+		if _, _, err := inv.stock.UpdateStock(ctx, l.ProductID, func(s *domain.Stock) (bool, error) {
+			return s.Commit(orderID), nil
+		}); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, err // stays committing; a retry resumes
+		}
+	}
+	r, err = inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
+		if r.Status == domain.StatusCommitting {
+			r.Status, r.UpdatedAt = domain.StatusCommitted, inv.now().UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	inv.announce(ctx, events.TopicInventoryCommitted, r, "")
+	return r, nil
+}
+
+// releaseLines gives back the order's holds on lines. On error some holds
+// may remain; the caller leaves the reservation open (or releasing) so that
+// a retry, or the expiry job, releases them.
+func (inv *Inventory) releaseLines(ctx context.Context, orderID string, lines []domain.Line) error {
+	var errs []error
+	for _, l := range lines {
+		if _, _, err := inv.stock.UpdateStock(ctx, l.ProductID, func(s *domain.Stock) (bool, error) {
+			return s.Release(orderID), nil
+		}); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("release %s for %s: %w", l.ProductID, orderID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (inv *Inventory) announce(ctx context.Context, topic string, r *domain.Reservation, reason string) {
+	lines := make([]events.ReservedLine, len(r.Lines))
+	for i, l := range r.Lines {
+		lines[i] = events.ReservedLine(l)
+	}
+	data := events.InventoryReservation{OrderID: r.OrderID, Lines: lines, Reason: reason, At: r.UpdatedAt}
+	if topic == events.TopicInventoryReserved {
+		data.ExpiresAt = r.ExpiresAt
+	}
+	events.Announce(ctx, inv.events, events.Event{
+		ID: topic + "/" + r.OrderID, Topic: topic, Subject: r.OrderID, Data: data,
+	})
+}

@@ -1,0 +1,268 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/daprshop/platform/events"
+	"github.com/daprshop/product/app"
+	"github.com/daprshop/product/domain"
+)
+
+// Hand-written fakes of the narrow interfaces.
+
+type memStock struct {
+	mu sync.Mutex
+	m  map[string]*domain.Stock
+}
+
+func (s *memStock) UpdateStock(_ context.Context, id string, change func(*domain.Stock) (bool, error)) (domain.Stock, domain.Stock, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.m[id]
+	if !ok {
+		return domain.Stock{}, domain.Stock{}, domain.ErrNotFound
+	}
+	before := *cur
+	before.Holds = maps.Clone(cur.Holds)
+	next := *cur
+	next.Holds = maps.Clone(cur.Holds)
+	if _, err := change(&next); err != nil {
+		return before, before, err
+	}
+	*cur = next
+	return before, next, nil
+}
+
+func (s *memStock) available(id string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[id].Available
+}
+
+type memReservations struct {
+	mu sync.Mutex
+	m  map[string]domain.Reservation
+}
+
+func (r *memReservations) Insert(_ context.Context, res *domain.Reservation) (*domain.Reservation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur, ok := r.m[res.OrderID]; ok {
+		return &cur, nil
+	}
+	r.m[res.OrderID] = *res
+	return nil, nil
+}
+
+func (r *memReservations) Get(_ context.Context, id string) (*domain.Reservation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur, ok := r.m[id]
+	if !ok {
+		return nil, domain.ErrNotFound
+	}
+	return &cur, nil
+}
+
+func (r *memReservations) Update(_ context.Context, id string, change func(*domain.Reservation) error) (*domain.Reservation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur, ok := r.m[id]
+	if !ok {
+		return nil, domain.ErrNotFound
+	}
+	if err := change(&cur); err != nil {
+		return nil, err
+	}
+	r.m[id] = cur
+	return &cur, nil
+}
+
+type expiries struct {
+	mu  sync.Mutex
+	due map[string]time.Time
+}
+
+func (e *expiries) ScheduleExpiry(_ context.Context, id string, at time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.due[id] = at
+	return nil
+}
+
+type published struct {
+	mu  sync.Mutex
+	all []events.Event
+}
+
+func (p *published) Publish(_ context.Context, e events.Event) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.all = append(p.all, e)
+	return nil
+}
+
+func (p *published) topics() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]int{}
+	for _, e := range p.all {
+		out[e.Topic]++
+	}
+	return out
+}
+
+type fixture struct {
+	inv   *app.Inventory
+	stock *memStock
+	res   *memReservations
+	exp   *expiries
+	pub   *published
+}
+
+func newFixture(stock map[string]int64) fixture {
+	f := fixture{
+		stock: &memStock{m: map[string]*domain.Stock{}},
+		res:   &memReservations{m: map[string]domain.Reservation{}},
+		exp:   &expiries{due: map[string]time.Time{}},
+		pub:   &published{},
+	}
+	for id, n := range stock {
+		f.stock.m[id] = &domain.Stock{Available: n}
+	}
+	f.inv = app.NewInventory(f.stock, f.res, f.exp, f.pub, app.InventoryConfig{TTL: time.Minute, LowStockThreshold: 3})
+	return f
+}
+
+var ctx = context.Background()
+
+func TestReserveIsAllOrNothing(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 5, "b": 1})
+	_, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 2), line("b", 2)}, 0)
+	var insufficient *app.InsufficientStockError
+	if !errors.As(err, &insufficient) || insufficient.ProductID != "b" {
+		t.Fatalf("err = %v", err)
+	}
+	if f.stock.available("a") != 5 || f.stock.available("b") != 1 {
+		t.Fatalf("a partial reservation kept stock: a=%d b=%d", f.stock.available("a"), f.stock.available("b"))
+	}
+	out, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 2), line("b", 2)}, 0)
+	if err != nil || !out.Replayed || out.Reservation.Status != domain.StatusRejected {
+		t.Fatalf("replay of a rejected reservation: %+v %v", out, err)
+	}
+	if _, err := f.inv.Reserve(ctx, "o2", []domain.Line{line("a", 1), line("nope", 1)}, 0); !errors.As(err, &insufficient) {
+		t.Fatalf("unknown product: %v", err)
+	}
+}
+
+func TestReserveIsIdempotentPerOrder(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 10})
+	first, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 4)}, 0)
+	if err != nil || first.Replayed || first.Reservation.Status != domain.StatusReserved {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	again, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 4)}, 0)
+	if err != nil || !again.Replayed || f.stock.available("a") != 6 {
+		t.Fatalf("repeat changed something: %+v %v available=%d", again, err, f.stock.available("a"))
+	}
+	if _, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 5)}, 0); !errors.Is(err, domain.ErrReservationMismatch) {
+		t.Fatalf("other lines under one order: %v", err)
+	}
+	if _, ok := f.exp.due["o1"]; !ok {
+		t.Error("no expiry scheduled")
+	}
+}
+
+func TestConcurrentReservationsNeverOversell(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 10})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.inv.Reserve(ctx, "o"+string(rune('A'+i/26))+string(rune('a'+i%26)), []domain.Line{line("a", 1)}, 0); err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 10 || f.stock.available("a") != 0 {
+		t.Fatalf("%d reservations succeeded, available %d; want 10 and 0", ok, f.stock.available("a"))
+	}
+}
+
+func TestCommitReleaseAndExpire(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 10})
+	_, _ = f.inv.Reserve(ctx, "paid", []domain.Line{line("a", 3)}, 0)
+	_, _ = f.inv.Reserve(ctx, "cancelled", []domain.Line{line("a", 2)}, 0)
+	_, _ = f.inv.Reserve(ctx, "abandoned", []domain.Line{line("a", 1)}, 0)
+
+	if r, err := f.inv.Commit(ctx, "paid"); err != nil || r.Status != domain.StatusCommitted {
+		t.Fatalf("commit: %+v %v", r, err)
+	}
+	if r, err := f.inv.Commit(ctx, "paid"); err != nil || r.Status != domain.StatusCommitted {
+		t.Fatalf("second commit: %+v %v", r, err)
+	}
+	if r, err := f.inv.Expire(ctx, "paid"); err != nil || r.Status != domain.StatusCommitted {
+		t.Fatalf("expiry after commit must do nothing: %+v %v", r, err)
+	}
+	if _, err := f.inv.Release(ctx, "paid"); !errors.Is(err, domain.ErrReservationClosed) {
+		t.Fatalf("release after commit: %v", err)
+	}
+
+	if r, err := f.inv.Release(ctx, "cancelled"); err != nil || r.Status != domain.StatusReleased {
+		t.Fatalf("release: %+v %v", r, err)
+	}
+	if r, err := f.inv.Release(ctx, "cancelled"); err != nil || r.Status != domain.StatusReleased {
+		t.Fatalf("second release: %+v %v", r, err)
+	}
+	if _, err := f.inv.Commit(ctx, "cancelled"); !errors.Is(err, domain.ErrReservationClosed) {
+		t.Fatalf("commit after release: %v", err)
+	}
+
+	if r, err := f.inv.Expire(ctx, "abandoned"); err != nil || r.Status != domain.StatusExpired {
+		t.Fatalf("expire: %+v %v", r, err)
+	}
+	// 10 - 3 sold; 2 released and 1 expired came back.
+	if got := f.stock.available("a"); got != 7 {
+		t.Fatalf("available %d, want 7", got)
+	}
+	if topics := f.pub.topics(); topics[events.TopicInventoryReserved] != 3 || topics[events.TopicInventoryReleased] != 2 ||
+		topics[events.TopicInventoryCommitted] != 1 {
+		t.Errorf("events %v", topics)
+	}
+}
+
+func TestReleaseBeforeReserveLeavesATombstone(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 10})
+	if r, err := f.inv.Release(ctx, "late"); err != nil || r.Status != domain.StatusReleased {
+		t.Fatalf("release of an unknown order: %+v %v", r, err)
+	}
+	out, err := f.inv.Reserve(ctx, "late", []domain.Line{line("a", 1)}, 0)
+	if err != nil || !out.Replayed || out.Reservation.Status != domain.StatusReleased || f.stock.available("a") != 10 {
+		t.Fatalf("a reservation after its order was cancelled took stock: %+v %v", out, err)
+	}
+}
+
+func TestLowStockIsAnnouncedOnceWhenCrossingTheThreshold(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 5})
+	_, _ = f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 1)}, 0) // 4: above 3
+	_, _ = f.inv.Reserve(ctx, "o2", []domain.Line{line("a", 2)}, 0) // 2: crosses
+	_, _ = f.inv.Reserve(ctx, "o3", []domain.Line{line("a", 1)}, 0) // 1: already below
+	if n := f.pub.topics()[events.TopicInventoryLowStock]; n != 1 {
+		t.Fatalf("%d low-stock events, want 1", n)
+	}
+}
+
+func line(productID string, qty int64) domain.Line {
+	return domain.Line{ProductID: productID, Quantity: qty}
+}

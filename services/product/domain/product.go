@@ -1,0 +1,141 @@
+// Package domain holds the product service's entities, their invariants and
+// its errors: products, stock with per-order holds, reservations, and the
+// catalog search that runs over product summaries.
+package domain
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Errors the HTTP port maps to statuses (see ports/errors.go).
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("changed concurrently; retry")
+	// ErrHasReservations refuses to delete a product that open reservations hold.
+	ErrHasReservations = errors.New("product has open reservations")
+)
+
+// FieldError is an invariant a field breaks, reported with the field's JSON name.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ValidationError lists every invariant an input breaks.
+type ValidationError struct{ Fields []FieldError }
+
+func (e *ValidationError) Error() string {
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Field + " " + f.Message
+	}
+	return "invalid input: " + strings.Join(msgs, "; ")
+}
+
+func (e *ValidationError) add(field, msg string) { e.Fields = append(e.Fields, FieldError{field, msg}) }
+
+func (e *ValidationError) orNil() error {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Money is an amount in the currency's minor unit (cents), never a float.
+type Money struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// Limits of a product's fields.
+const (
+	MaxNameLen        = 200
+	MaxDescriptionLen = 2000
+	MaxPrice          = 100_000_000 // 1,000,000.00 in minor units
+	MaxStock          = 1_000_000
+)
+
+var (
+	categoryPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// ProductFields are the fields a client sets.
+type ProductFields struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Category    string `json:"category"`
+	Price       Money  `json:"price"`
+}
+
+// Product is a catalog entry. Its stock lives apart (Stock), because stock
+// changes with every reservation and the catalog rarely does.
+type Product struct {
+	ID string `json:"id"`
+	ProductFields
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Validate checks the fields and normalises whitespace.
+func (f *ProductFields) Validate() error {
+	var v ValidationError
+	f.Name = strings.TrimSpace(f.Name)
+	f.Description = strings.TrimSpace(f.Description)
+	f.Category = strings.TrimSpace(f.Category)
+	if n := utf8.RuneCountInString(f.Name); n == 0 || n > MaxNameLen {
+		v.add("name", "must be 1 to 200 characters long")
+	}
+	if utf8.RuneCountInString(f.Description) > MaxDescriptionLen {
+		v.add("description", "must be at most 2000 characters long")
+	}
+	if len(f.Category) > 50 || !categoryPattern.MatchString(f.Category) {
+		v.add("category", "must be a lower-case slug such as \"home-garden\" (at most 50 characters)")
+	}
+	if f.Price.Amount < 0 || f.Price.Amount > MaxPrice {
+		v.add("price.amount", "must be between 0 and 100000000 minor units")
+	}
+	if !currencyPattern.MatchString(f.Price.Currency) {
+		v.add("price.currency", "must be an ISO 4217 code such as EUR")
+	}
+	return v.orNil()
+}
+
+// CheckStock validates a stock level set by an admin.
+func CheckStock(n int64) error {
+	if n < 0 || n > MaxStock {
+		return &ValidationError{Fields: []FieldError{{"stock", "must be between 0 and 1000000"}}}
+	}
+	return nil
+}
+
+// NewProduct builds a valid product.
+func NewProduct(id string, f ProductFields, now time.Time) (*Product, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	now = now.UTC()
+	return &Product{ID: id, ProductFields: f, Version: 1, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// Replace sets new fields and records the change.
+func (p *Product) Replace(f ProductFields, now time.Time) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	p.ProductFields = f
+	p.Version++
+	p.UpdatedAt = now.UTC()
+	return nil
+}
+
+// Summary is what listings and search return and what the catalog index holds.
+func (p *Product) Summary(inStock bool) Summary {
+	return Summary{ID: p.ID, Name: p.Name, Description: p.Description, Category: p.Category,
+		Price: p.Price, InStock: inStock, CreatedAt: p.CreatedAt}
+}

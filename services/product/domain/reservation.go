@@ -1,0 +1,125 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ReservationStatus is where a reservation is in its life.
+//
+//	pending ──► reserved ──► committing ──► committed
+//	   │            │
+//	   │            ├──► releasing ──► released
+//	   │            └──► expiring  ──► expired
+//	   └──► rejected (not enough stock, unknown product)
+//
+// A release that arrives before any reservation leaves a released tombstone,
+// so a reservation arriving late for a cancelled order is refused. The -ing
+// states are claimed by compare-and-swap before any stock moves, so a commit
+// and an expiry can never both act on one reservation.
+type ReservationStatus string
+
+const (
+	StatusPending    ReservationStatus = "pending"
+	StatusReserved   ReservationStatus = "reserved"
+	StatusRejected   ReservationStatus = "rejected"
+	StatusCommitting ReservationStatus = "committing"
+	StatusCommitted  ReservationStatus = "committed"
+	StatusReleasing  ReservationStatus = "releasing"
+	StatusReleased   ReservationStatus = "released"
+	StatusExpiring   ReservationStatus = "expiring"
+	StatusExpired    ReservationStatus = "expired"
+)
+
+// Errors of the reservation life cycle.
+var (
+	// ErrReservationClosed refuses a commit of a released, expired or rejected reservation.
+	ErrReservationClosed = errors.New("reservation is no longer open")
+	// ErrReservationBusy means another request is moving the reservation; retry.
+	ErrReservationBusy = errors.New("reservation is being processed; retry")
+	// ErrReservationMismatch refuses a repeat of an order ID with other lines.
+	ErrReservationMismatch = errors.New("order ID already used with other lines")
+)
+
+// Line is a quantity of one product.
+type Line struct {
+	ProductID string `json:"productId"`
+	Quantity  int64  `json:"quantity"`
+}
+
+// orderIDPattern keeps order IDs usable in job names and keys.
+var orderIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+
+// Limits of a reservation.
+const (
+	MaxLines        = 50
+	MaxLineQuantity = 1000
+)
+
+// Reservation holds stock for one order, all lines or none.
+type Reservation struct {
+	OrderID   string            `json:"orderId"`
+	Lines     []Line            `json:"lines"`
+	Status    ReservationStatus `json:"status"`
+	Reason    string            `json:"reason,omitempty"`
+	ExpiresAt time.Time         `json:"expiresAt"`
+	CreatedAt time.Time         `json:"createdAt"`
+	UpdatedAt time.Time         `json:"updatedAt"`
+}
+
+// NormalizeLines validates lines and merges repeats of a product, sorted by
+// product ID so every reservation locks stock in the same order.
+func NormalizeLines(orderID string, lines []Line) ([]Line, error) {
+	var v ValidationError
+	if !orderIDPattern.MatchString(orderID) {
+		v.add("orderId", "must be 1 to 100 letters, digits, '.', '_' or '-'")
+	}
+	if len(lines) == 0 || len(lines) > MaxLines {
+		v.add("lines", "must hold 1 to 50 lines")
+	}
+	merged := map[string]int64{}
+	for i, l := range lines {
+		if l.ProductID == "" {
+			v.add(fmt.Sprintf("lines[%d].productId", i), "is required")
+		}
+		if l.Quantity < 1 || l.Quantity > MaxLineQuantity {
+			v.add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 1000")
+		}
+		merged[l.ProductID] += l.Quantity
+	}
+	if err := v.orNil(); err != nil {
+		return nil, err
+	}
+	out := make([]Line, 0, len(merged))
+	for id, q := range merged {
+		if q > MaxLineQuantity {
+			return nil, &ValidationError{Fields: []FieldError{{"lines", "must not ask for more than 1000 units of one product"}}}
+		}
+		out = append(out, Line{ProductID: id, Quantity: q})
+	}
+	slices.SortFunc(out, func(a, b Line) int { return strings.Compare(a.ProductID, b.ProductID) })
+	return out, nil
+}
+
+// SameLines reports whether a repeat asks for what the first request asked.
+func (r *Reservation) SameLines(lines []Line) bool {
+	return slices.Equal(r.Lines, lines)
+}
+
+// Open reports whether stock is still held (or being held) for the order.
+func (r *Reservation) Open() bool {
+	return r.Status == StatusPending || r.Status == StatusReserved
+}
+
+// Final reports whether nothing will change the reservation any more.
+func (r *Reservation) Final() bool {
+	switch r.Status {
+	case StatusCommitted, StatusReleased, StatusExpired, StatusRejected:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,77 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Stock is the sellable quantity of one product and the units held for
+// orders. Every change is idempotent per order: holding twice for one order
+// holds once, releasing a hold that is gone does nothing. That is what makes
+// reservations safe to retry and to resume after a crash.
+type Stock struct {
+	// Available can still be reserved.
+	Available int64 `json:"available"`
+	// Holds are units reserved by orders, not yet committed or released.
+	Holds map[string]int64 `json:"holds,omitempty"`
+	// Sold counts committed units.
+	Sold    int64 `json:"sold"`
+	Version int64 `json:"version"`
+}
+
+// ErrInsufficientStock means a hold asked for more than is available.
+var ErrInsufficientStock = errors.New("insufficient stock")
+
+// Hold reserves qty for orderID. It returns whether it changed the stock.
+func (s *Stock) Hold(orderID string, qty int64) (bool, error) {
+	if _, held := s.Holds[orderID]; held {
+		return false, nil
+	}
+	if qty <= 0 {
+		return false, fmt.Errorf("hold of %d units", qty)
+	}
+	if s.Available < qty {
+		return false, ErrInsufficientStock
+	}
+	if s.Holds == nil {
+		s.Holds = map[string]int64{}
+	}
+	s.Available -= qty
+	s.Holds[orderID] = qty
+	s.Version++
+	return true, nil
+}
+
+// Release returns orderID's held units to Available.
+func (s *Stock) Release(orderID string) bool {
+	qty, held := s.Holds[orderID]
+	if !held {
+		return false
+	}
+	delete(s.Holds, orderID)
+	s.Available += qty
+	s.Version++
+	return true
+}
+
+// Commit turns orderID's hold into a sale.
+func (s *Stock) Commit(orderID string) bool {
+	qty, held := s.Holds[orderID]
+	if !held {
+		return false
+	}
+	delete(s.Holds, orderID)
+	s.Sold += qty
+	s.Version++
+	return true
+}
+
+// Set replaces the available quantity (an admin's stock count). Holds stay.
+func (s *Stock) Set(available int64) bool {
+	if s.Available == available {
+		return false
+	}
+	s.Available = available
+	s.Version++
+	return true
+}

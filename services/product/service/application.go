@@ -1,0 +1,155 @@
+// Package service wires the product service: config, adapters, use cases
+// and the HTTP port, in one place.
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	dapr "github.com/dapr/go-sdk/client"
+	"github.com/google/uuid"
+	"go.uber.org/zap"
+
+	"github.com/daprshop/platform/bootstrap"
+	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/health"
+	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/httpserver"
+	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/sidecar"
+	"github.com/daprshop/platform/statestore"
+	"github.com/daprshop/platform/validate"
+	"github.com/daprshop/product/adapters"
+	"github.com/daprshop/product/app"
+	"github.com/daprshop/product/demo"
+	"github.com/daprshop/product/ports"
+)
+
+// Name and Port are the defaults of APP_ID and APP_PORT.
+const (
+	Name = "product"
+	Port = 8002
+)
+
+// Config is read from the environment at start (see README, "Configuration").
+type Config struct {
+	bootstrap.Base
+	StateStore string `env:"PRODUCT_STATE_STORE" default:"product-store" validate:"required"`
+	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
+	// ReservationTTL: reservations not committed or released by then return their stock.
+	ReservationTTL time.Duration `env:"RESERVATION_TTL" default:"15m" validate:"min=1s"`
+	// LowStockThreshold: inventory.low-stock is published when available stock falls below it.
+	LowStockThreshold int64 `env:"LOW_STOCK_THRESHOLD" default:"5" validate:"min=0"`
+	// IndexRefresh is how often the catalog index is re-read, i.e. how soon
+	// one replica sees another's writes.
+	IndexRefresh time.Duration `env:"INDEX_REFRESH" default:"2s" validate:"min=100ms"`
+	// DemoCatalog products are loaded at start when the catalog is empty; 0 never.
+	DemoCatalog int `env:"DEMO_CATALOG" default:"0" validate:"min=0,max=100000"`
+	// InventoryCallers are the app IDs allowed to reserve stock.
+	InventoryCallers []string `env:"INVENTORY_CALLERS" default:"order"`
+}
+
+type parts struct {
+	client  dapr.Client
+	index   *adapters.Index
+	catalog *adapters.DaprCatalog
+}
+
+func connect(cfg *Config, log *zap.Logger) (*parts, error) {
+	client, err := sidecar.Dial(cfg.Sidecar)
+	if err != nil {
+		return nil, err
+	}
+	store := statestore.New(client, cfg.StateStore)
+	index := adapters.NewIndex(store, log)
+	return &parts{client: client, index: index, catalog: adapters.NewDaprCatalog(store, index)}, nil
+}
+
+// Run serves the product service until ctx ends.
+func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
+	p, err := connect(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer p.client.Close()
+	store := statestore.New(p.client, cfg.StateStore)
+	publisher := events.NewPublisher(p.client, cfg.PubSub, cfg.AppID)
+
+	catalog := app.NewCatalog(p.catalog, p.catalog, p.index, publisher,
+		func() string { return uuid.Must(uuid.NewV7()).String() }, nil)
+	inventory := app.NewInventory(p.catalog, adapters.NewDaprReservations(store), adapters.NewDaprExpiry(p.client), publisher,
+		app.InventoryConfig{TTL: cfg.ReservationTTL, LowStockThreshold: cfg.LowStockThreshold})
+
+	router := httpapi.NewRouter()
+	ports.NewHTTP(catalog, inventory, validate.New(), cfg.InventoryCallers).Register(router)
+	handler := httpapi.Handler(router, httpapi.Options{
+		Log:      log,
+		Metrics:  middleware.NewHTTPMetrics(),
+		AppToken: cfg.Sidecar.AppToken,
+		Ready: health.Checks{
+			"sidecar":       sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
+			"catalog-index": p.index.Ready,
+		},
+	})
+
+	go p.index.Run(ctx, cfg.IndexRefresh)
+	loadCatalog := httpserver.StartupTask{
+		Name:    "load catalog index",
+		Timeout: cfg.StartupTimeout,
+		Run: func(ctx context.Context) error {
+			if err := loadIndex(ctx, p.index); err != nil {
+				return err
+			}
+			if n := p.index.Catalog().Len(); n > 0 || cfg.DemoCatalog == 0 {
+				log.Info("catalog loaded", zap.Int("products", n))
+				return nil
+			}
+			log.Info("catalog is empty: loading the demo catalog", zap.Int("products", cfg.DemoCatalog))
+			return p.catalog.Import(ctx, demo.Products(cfg.DemoCatalog))
+		},
+	}
+	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, loadCatalog)
+}
+
+// Seed loads the demo catalog (DEMO_CATALOG products, 1000 if unset) through
+// the sidecar, overwriting demo products of the same IDs: `make seed`.
+func Seed(ctx context.Context, cfg *Config, log *zap.Logger) error {
+	p, err := connect(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer p.client.Close()
+	ctx, cancel := context.WithTimeout(ctx, cfg.StartupTimeout)
+	defer cancel()
+	if err := loadIndex(ctx, p.index); err != nil {
+		return err
+	}
+	n := cfg.DemoCatalog
+	if n == 0 {
+		n = 1000
+	}
+	start := time.Now()
+	if err := p.catalog.Import(ctx, demo.Products(n)); err != nil {
+		return err
+	}
+	log.Info("demo catalog loaded", zap.Int("products", n), zap.Int("catalog_size", p.index.Catalog().Len()),
+		zap.Duration("took", time.Since(start)))
+	return nil
+}
+
+// loadIndex reads the index, retrying while the sidecar starts.
+func loadIndex(ctx context.Context, index *adapters.Index) error {
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		err := index.Refresh(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("load catalog index: %w (last error: %v)", ctx.Err(), err)
+		case <-time.After(delay):
+		}
+	}
+}
