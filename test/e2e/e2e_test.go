@@ -80,8 +80,10 @@ func TestThroughTheGateway(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// Free ports and a state folder of its own, so a `make run` may go on beside it.
+	adminEmail := "e2e-admin-" + uuid.NewString()[:8] + "@example.com"
 	run, err := runner.Start(ctx, runner.Options{
 		RunFile: filepath.Join(root, "dapr.yaml"), FreePorts: true, StateDir: t.TempDir(), Out: &out,
+		Env: map[string]map[string]string{"user": {"ADMIN_EMAILS": adminEmail}},
 	})
 	if err != nil {
 		t.Fatalf("bring-up failed: %v\n%s", err, out.String())
@@ -182,6 +184,8 @@ func TestThroughTheGateway(t *testing.T) {
 			t.Errorf("event %+v data %+v (%v)", ce, data, err)
 		}
 	})
+	t.Run("catalog", func(t *testing.T) { catalog(t, gw, bearer, adminEmail) })
+
 	t.Run("update and delete the account", func(t *testing.T) {
 		r := gw.do("PUT", "/api/users/"+userID, `{"name":"Eve Two"}`, "Authorization", bearer)
 		expect(t, "rename", r, 200)

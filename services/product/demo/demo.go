@@ -5,6 +5,7 @@ package demo
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/daprshop/product/adapters"
@@ -63,7 +64,8 @@ func Products(n int) []adapters.Seed {
 				ID: fmt.Sprintf("demo-%05d", i+1),
 				ProductFields: domain.ProductFields{
 					Name:        fmt.Sprintf("%s %s %s", adj, mat, noun),
-					Description: fmt.Sprintf("A %s %s in %s, %s.", lower(adj), lower(noun), lower(mat), blurbs[r.IntN(len(blurbs))]),
+					Description: fmt.Sprintf("%s %s %s in %s, %s.", article(adj), strings.ToLower(adj), strings.ToLower(noun),
+						strings.ToLower(mat), blurbs[r.IntN(len(blurbs))]),
 					Category:    c.slug,
 					Price:       domain.Money{Amount: price, Currency: "EUR"},
 				},
@@ -75,10 +77,9 @@ func Products(n int) []adapters.Seed {
 	return out
 }
 
-func lower(s string) string {
-	b := []byte(s)
-	if len(b) > 0 && b[0] >= 'A' && b[0] <= 'Z' {
-		b[0] += 'a' - 'A'
+func article(word string) string {
+	if strings.ContainsRune("AEIOU", rune(word[0])) {
+		return "An"
 	}
-	return string(b)
+	return "A"
 }

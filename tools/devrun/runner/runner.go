@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -43,6 +44,8 @@ type Options struct {
 	Verbose bool
 	// ReadyTimeout bounds the wait for everything to become ready; default 3m.
 	ReadyTimeout time.Duration
+	// Env adds to, or overrides, an app's environment: app ID -> name -> value.
+	Env map[string]map[string]string
 }
 
 // Run is a started topology.
@@ -92,6 +95,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	r := &Run{root: root, failed: make(chan error, 1), startedAt: time.Now()}
 	for _, a := range rf.Apps {
 		if !o.NoApps && (len(o.Apps) == 0 || slices.Contains(o.Apps, a.AppID)) {
+			maps.Copy(a.Env, o.Env[a.AppID])
 			r.apps = append(r.apps, &app{AppConfig: a})
 		}
 	}
