@@ -99,7 +99,7 @@ func TestThroughTheGateway(t *testing.T) {
 	// A subscriber of its own on the repository's pub/sub component.
 	probe := "e2e-probe-" + uuid.NewString()[:8]
 	inbox := daprtest.Subscribe(t, probe, "pubsub", []string{events.TopicUserRegistered},
-		daprtest.Options{ResourcesDirs: []string{filepath.Join(root, "components")}})
+		daprtest.Options{ResourcesDirs: run.ResourcesPaths("user")})
 
 	gw := client{t: t, base: run.AppURL("gateway")}
 	email := "e2e-" + uuid.NewString()[:8] + "@example.com"

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/daprshop/platform/daprconfig"
+	"github.com/daprshop/platform/freeport"
 )
 
 // Options describe one sidecar.
@@ -97,33 +99,55 @@ func Start(t testing.TB, opts Options) *Sidecar {
 	for _, d := range opts.ResourcesDirs {
 		args = append(args, "--resources-path", d)
 	}
-	if opts.Config != "" {
-		cfg := filepath.Join(dir, "config.yaml")
-		if err := os.WriteFile(cfg, []byte(opts.Config), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "--config", cfg)
+	// Every sidecar of this test process resolves app IDs through one SQLite
+	// file of the process's own: with mDNS, tests running in parallel in
+	// other packages (or `make run`) would answer for the same app IDs.
+	config, err := daprconfig.WithSQLiteNameResolution([]byte(opts.Config), opts.AppID, nameResolutionDB())
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args = append(args, "--config", cfgPath)
 	if opts.AppPort > 0 {
 		args = append(args, "--app-port", strconv.Itoa(opts.AppPort), "--app-protocol", "http")
 	}
-	stop := startProcess(t, "daprd "+opts.AppID, DaprdPath(t), args, opts.Env, s.LogPath)
+	stop, exited := startProcess(t, "daprd "+opts.AppID, DaprdPath(t), args, opts.Env, s.LogPath)
 	t.Cleanup(stop)
 
 	path := "/v1.0/healthz/outbound"
 	if opts.WaitForApp {
 		path = "/v1.0/healthz"
 	}
-	if err := WaitHTTP(s.HTTPBase()+path, 60*time.Second); err != nil {
+	if err := waitHealthy(s.HTTPBase()+path, 60*time.Second, exited); err != nil {
 		t.Fatalf("daprd %s did not become healthy: %v\n%s", opts.AppID, err, tail(s.LogPath, 60))
 	}
 	return s
 }
 
+// waitHealthy is WaitHTTP that gives up at once if the process exits.
+func waitHealthy(url string, timeout time.Duration, exited <-chan struct{}) error {
+	result := make(chan error, 1)
+	go func() { result <- WaitHTTP(url, timeout) }()
+	select {
+	case err := <-result:
+		return err
+	case <-exited:
+		return fmt.Errorf("the process exited")
+	}
+}
+
+// nameResolutionDB is the name-resolution file of this test process.
+func nameResolutionDB() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("daprtest-names-%d.db", os.Getpid()))
+}
+
 // startProcess runs a command with its output in logPath and returns a stop
 // function: SIGTERM, then SIGKILL after 10s. On a failed test it prints the
 // log's last lines. Pdeathsig kills the process if the test binary dies first.
-func startProcess(t testing.TB, name, bin string, args, env []string, logPath string) func() {
+func startProcess(t testing.TB, name, bin string, args, env []string, logPath string) (stop func(), exited <-chan struct{}) {
 	t.Helper()
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -150,7 +174,7 @@ func startProcess(t testing.TB, name, bin string, args, env []string, logPath st
 		if t.Failed() {
 			t.Logf("--- last lines of %s (%s) ---\n%s", name, logPath, tail(logPath, 80))
 		}
-	}
+	}, done
 }
 
 // WaitHTTP polls url until it answers 2xx or timeout passes.
@@ -174,15 +198,14 @@ func WaitHTTP(url string, timeout time.Duration) error {
 	return fmt.Errorf("%s: not healthy after %s (last: %s)", url, timeout, last)
 }
 
-// FreePort returns a TCP port that was free a moment ago.
+// FreePort returns a TCP port that was free a moment ago (see package freeport).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freeport.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // RepoRoot walks up from the working directory to the folder holding go.work.

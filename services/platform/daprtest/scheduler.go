@@ -26,8 +26,9 @@ func StartScheduler(t testing.TB) string {
 	}
 	bin := filepath.Join(filepath.Dir(DaprdPath(t)), "scheduler")
 	logPath := filepath.Join(dir, "scheduler.log")
-	t.Cleanup(startProcess(t, "scheduler", bin, args, nil, logPath))
-	if err := WaitHTTP(fmt.Sprintf("http://127.0.0.1:%d/healthz", health), 60*time.Second); err != nil {
+	stop, exited := startProcess(t, "scheduler", bin, args, nil, logPath)
+	t.Cleanup(stop)
+	if err := waitHealthy(fmt.Sprintf("http://127.0.0.1:%d/healthz", health), 60*time.Second, exited); err != nil {
 		t.Fatalf("scheduler did not become healthy: %v\n%s", err, tail(logPath, 40))
 	}
 	return "localhost:" + strconv.Itoa(port)

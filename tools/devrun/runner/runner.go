@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daprshop/platform/freeport"
 	"github.com/daprshop/platform/probe"
 )
 
@@ -33,9 +35,13 @@ type Options struct {
 	// NoControlPlane skips placement and scheduler (they run elsewhere, e.g.
 	// started by `devrun infra` or `dapr init`).
 	NoControlPlane bool
-	// FreePorts replaces every port with a free one and gives the run its own
-	// name resolution, so a run (an end-to-end test) can coexist with `make run`.
+	// FreePorts isolates the run so it can coexist with `make run` (end-to-end
+	// tests, benchmarks): every port is a free one, app IDs resolve through a
+	// SQLite file of the run's own, and Redis components use database RedisDB.
 	FreePorts bool
+	// RedisDB is the Redis database of a FreePorts run; 0 picks one of 1-14 at
+	// random (15 is left to `make bench`, which empties it first).
+	RedisDB int
 	// StateDir holds logs, scheduler data and app binaries; default <root>/.run.
 	StateDir string
 	// Out receives the prefixed logs and progress; default os.Stdout.
@@ -51,6 +57,7 @@ type Options struct {
 // Run is a started topology.
 type Run struct {
 	root      string
+	appToken  string
 	apps      []*app
 	cp        *controlPlane
 	console   *console
@@ -115,6 +122,12 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 			return nil, err
 		}
 		if err := r.isolateNameResolution(o.StateDir); err != nil {
+			return nil, err
+		}
+		if o.RedisDB == 0 {
+			o.RedisDB = 1 + mrand.IntN(14)
+		}
+		if err := r.isolateRedis(o.StateDir, o.RedisDB); err != nil {
 			return nil, err
 		}
 	}
@@ -215,6 +228,22 @@ func (r *Run) SchedulerAddress() string {
 	return "localhost:" + strconv.Itoa(r.cp.schedulerPort)
 }
 
+// ResourcesPaths are the resource folders an app's sidecar loads; in an
+// isolated run, the rewritten copies (pass them to any extra sidecar that
+// must share the run's pub/sub).
+func (r *Run) ResourcesPaths(appID string) []string {
+	for _, a := range r.apps {
+		if a.AppID == appID {
+			return slices.Clone(a.ResourcesPaths)
+		}
+	}
+	return nil
+}
+
+// AppToken is the token sidecars present to their apps in this run; a
+// benchmark sends it to call an app directly, bypassing its sidecar.
+func (r *Run) AppToken() string { return r.appToken }
+
 // PIDs maps each process name (app, app-dapr, placement, scheduler) to its PID.
 func (r *Run) PIDs() map[string]int {
 	m := map[string]int{}
@@ -265,20 +294,12 @@ func (r *Run) useFreePorts() error {
 		ports = append(ports, &cp.placementPort, &cp.placementHealth, &cp.placementMetrics, &cp.placementRaft,
 			&cp.schedulerPort, &cp.schedulerHealth, &cp.schedulerMetrics, &cp.etcdClient, &cp.etcdPeer)
 	}
-	// Hold every listener until all are chosen, so no port is handed out twice.
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
 	for _, p := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		port, err := freeport.Pick()
 		if err != nil {
 			return err
 		}
-		lns = append(lns, ln)
-		*p = ln.Addr().(*net.TCPAddr).Port
+		*p = port
 	}
 	return nil
 }
@@ -404,7 +425,8 @@ func (r *Run) startApps(daprBin string) error {
 	_, _ = rand.Read(token)
 	// The sidecar presents this on every call into its app; apps refuse calls
 	// without it, so only the sidecar can reach them (see sidecar.RequireAppToken).
-	appToken := "APP_API_TOKEN=" + hex.EncodeToString(token)
+	r.appToken = hex.EncodeToString(token)
+	appToken := "APP_API_TOKEN=" + r.appToken
 	// Sidecars and apps are separate tiers so that Stop stops apps first.
 	r.tiers = append(r.tiers, nil, nil)
 	sidecars, apps := &r.tiers[len(r.tiers)-2], &r.tiers[len(r.tiers)-1]
