@@ -32,6 +32,15 @@ run: dapr ## run placement, scheduler and every service beside its sidecar; Ctrl
 test: dapr lint ## unit, integration (real daprd + Redis/PostgreSQL) and end-to-end tests
 	go test $(GO_TEST_FLAGS) $(PKGS)
 
+.PHONY: bench
+bench: dapr ## catalog read path through gateway + sidecars vs direct (req/s, p50, p99), and in-process benchmarks
+	go test -run '^$$' -bench . -benchtime 1s github.com/daprshop/product/domain
+	go run ./tools/devrun/cmd/bench $(BENCH_ARGS)
+
+.PHONY: seed
+seed: ## load the demo catalog into a running `make run` (DEMO_CATALOG=n products, default 1000)
+	cd services/product && APP_ID=product DAPR_GRPC_PORT=50103 DEMO_CATALOG=$${DEMO_CATALOG:-1000} go run . seed
+
 .PHONY: test-unit
 test-unit: ## fast tests only: no sidecars, no databases
 	go test -short $(GO_TEST_FLAGS) $(PKGS)
@@ -43,7 +52,7 @@ lint: ## gofmt and go vet
 
 .PHONY: tidy
 tidy: ## go mod tidy in every module
-	@for m in services/platform services/user services/gateway tools/devrun test/e2e; do (cd $$m && GOWORK=off go mod tidy); done
+	@for m in services/platform services/user services/gateway services/product tools/devrun test/e2e; do (cd $$m && GOWORK=off go mod tidy); done
 
 .PHONY: clean
 clean: ## remove build output and run state (keeps the Dapr build and dev secrets)

@@ -8,6 +8,9 @@ import (
 	"maps"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/daprshop/platform/logging"
 	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/product/domain"
 )
@@ -150,9 +153,12 @@ func (c *DaprCatalog) UpdateStock(ctx context.Context, id string, change func(*d
 		return before, after, conflictToDomain(err)
 	}
 	if (before.Available > 0) != (after.Available > 0) {
-		err = c.setInStock(ctx, id, after.Available > 0)
+		// The stock change stands either way; only the listing's flag lags.
+		if ierr := c.setInStock(ctx, id, after.Available > 0); ierr != nil {
+			logging.FromContext(ctx).Error("in-stock flag of the listing not updated", zap.String("product_id", id), zap.Error(ierr))
+		}
 	}
-	return before, after, err
+	return before, after, nil
 }
 
 func (c *DaprCatalog) putSummary(ctx context.Context, s domain.Summary) error {

@@ -45,3 +45,23 @@ func (c *DaprCatalog) Import(ctx context.Context, seeds []Seed) error {
 	}
 	return c.index.Refresh(ctx)
 }
+
+const demoKey = "catalog|demo"
+
+// Demo markers: an import that was cut short is redone at the next start.
+const (
+	DemoLoading = "loading"
+	DemoLoaded  = "loaded"
+)
+
+// DemoState returns the demo import's marker: "", DemoLoading or DemoLoaded.
+func (c *DaprCatalog) DemoState(ctx context.Context) (string, error) {
+	var state string
+	_, _, err := c.store.Get(ctx, demoKey, &state)
+	return state, err
+}
+
+// SetDemoState records the demo import's progress.
+func (c *DaprCatalog) SetDemoState(ctx context.Context, state string) error {
+	return c.store.Put(ctx, map[string]any{demoKey: state})
+}

@@ -6,7 +6,6 @@ package adapters
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"sync"
@@ -49,7 +48,7 @@ type Index struct {
 	etags    [Shards]string
 	gen      [Shards]uint64 // bumped by local writes, so an older refresh does not undo them
 	snapshot atomic.Pointer[domain.Catalog]
-	loaded   atomic.Bool
+	loaded   bool // under mu
 }
 
 // NewIndex reads and writes the shards in store.
@@ -59,19 +58,8 @@ func NewIndex(store *statestore.Store, log *zap.Logger) *Index {
 	return ix
 }
 
-// ErrNotLoaded means the index has not been read from the store yet.
-var ErrNotLoaded = errors.New("catalog index not loaded yet")
-
 // Catalog is the current snapshot; it never blocks.
 func (ix *Index) Catalog() *domain.Catalog { return ix.snapshot.Load() }
-
-// Ready is the readiness check: the index has been loaded once.
-func (ix *Index) Ready(context.Context) error {
-	if !ix.loaded.Load() {
-		return ErrNotLoaded
-	}
-	return nil
-}
 
 // Refresh reads every shard in one bulk call and rebuilds the snapshot if
 // any changed since the last read.
@@ -95,7 +83,7 @@ func (ix *Index) Refresh(ctx context.Context) error {
 
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	changed := !ix.loaded.Load()
+	changed := !ix.loaded
 	for i := range Shards {
 		it := byKey[keys[i]]
 		if ix.gen[i] != genAtStart[i] || it.ETag == ix.etags[i] && ix.shards[i] != nil {
@@ -113,7 +101,7 @@ func (ix *Index) Refresh(ctx context.Context) error {
 	if changed {
 		ix.rebuild()
 	}
-	ix.loaded.Store(true)
+	ix.loaded = true
 	return nil
 }
 

@@ -63,11 +63,11 @@ func Products(n int) []adapters.Seed {
 			Product: &domain.Product{
 				ID: fmt.Sprintf("demo-%05d", i+1),
 				ProductFields: domain.ProductFields{
-					Name:        fmt.Sprintf("%s %s %s", adj, mat, noun),
+					Name: fmt.Sprintf("%s %s %s", adj, mat, noun),
 					Description: fmt.Sprintf("%s %s %s in %s, %s.", article(adj), strings.ToLower(adj), strings.ToLower(noun),
 						strings.ToLower(mat), blurbs[r.IntN(len(blurbs))]),
-					Category:    c.slug,
-					Price:       domain.Money{Amount: price, Currency: "EUR"},
+					Category: c.slug,
+					Price:    domain.Money{Amount: price, Currency: "EUR"},
 				},
 				Version: 1, CreatedAt: at, UpdatedAt: at,
 			},

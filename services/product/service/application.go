@@ -4,8 +4,10 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -53,6 +55,7 @@ type Config struct {
 
 type parts struct {
 	client  dapr.Client
+	store   *statestore.Store
 	index   *adapters.Index
 	catalog *adapters.DaprCatalog
 }
@@ -64,7 +67,7 @@ func connect(cfg *Config, log *zap.Logger) (*parts, error) {
 	}
 	store := statestore.New(client, cfg.StateStore)
 	index := adapters.NewIndex(store, log)
-	return &parts{client: client, index: index, catalog: adapters.NewDaprCatalog(store, index)}, nil
+	return &parts{client: client, store: store, index: index, catalog: adapters.NewDaprCatalog(store, index)}, nil
 }
 
 // Run serves the product service until ctx ends.
@@ -74,14 +77,16 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		return err
 	}
 	defer p.client.Close()
-	store := statestore.New(p.client, cfg.StateStore)
 	publisher := events.NewPublisher(p.client, cfg.PubSub, cfg.AppID)
 
 	catalog := app.NewCatalog(p.catalog, p.catalog, p.index, publisher,
 		func() string { return uuid.Must(uuid.NewV7()).String() }, nil)
-	inventory := app.NewInventory(p.catalog, adapters.NewDaprReservations(store), adapters.NewDaprExpiry(p.client), publisher,
+	inventory := app.NewInventory(p.catalog, adapters.NewDaprReservations(p.store), adapters.NewDaprExpiry(p.client), publisher,
 		app.InventoryConfig{TTL: cfg.ReservationTTL, LowStockThreshold: cfg.LowStockThreshold})
 
+	// Ready only once the catalog is loaded, demo import included: a replica
+	// must not serve a half-imported catalog.
+	var catalogLoaded atomic.Bool
 	router := httpapi.NewRouter()
 	ports.NewHTTP(catalog, inventory, validate.New(), cfg.InventoryCallers).Register(router)
 	handler := httpapi.Handler(router, httpapi.Options{
@@ -89,8 +94,13 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		Metrics:  middleware.NewHTTPMetrics(),
 		AppToken: cfg.Sidecar.AppToken,
 		Ready: health.Checks{
-			"sidecar":       sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
-			"catalog-index": p.index.Ready,
+			"sidecar": sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
+			"catalog": func(context.Context) error {
+				if !catalogLoaded.Load() {
+					return errors.New("catalog not loaded yet")
+				}
+				return nil
+			},
 		},
 	})
 
@@ -102,12 +112,22 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			if err := loadIndex(ctx, p.index); err != nil {
 				return err
 			}
-			if n := p.index.Catalog().Len(); n > 0 || cfg.DemoCatalog == 0 {
-				log.Info("catalog loaded", zap.Int("products", n))
-				return nil
+			state, err := p.catalog.DemoState(ctx)
+			if err != nil {
+				return err
 			}
-			log.Info("catalog is empty: loading the demo catalog", zap.Int("products", cfg.DemoCatalog))
-			return p.catalog.Import(ctx, demo.Products(cfg.DemoCatalog))
+			// Load the demo catalog into an empty store, or finish an import
+			// a previous start did not complete.
+			n := p.index.Catalog().Len()
+			if cfg.DemoCatalog > 0 && (n == 0 || state == adapters.DemoLoading) {
+				log.Info("loading the demo catalog", zap.Int("products", cfg.DemoCatalog), zap.String("previous_import", state))
+				if err := importDemo(ctx, p.catalog, cfg.DemoCatalog); err != nil {
+					return err
+				}
+			}
+			catalogLoaded.Store(true)
+			log.Info("catalog loaded", zap.Int("products", p.index.Catalog().Len()))
+			return nil
 		},
 	}
 	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, loadCatalog)
@@ -131,12 +151,25 @@ func Seed(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		n = 1000
 	}
 	start := time.Now()
-	if err := p.catalog.Import(ctx, demo.Products(n)); err != nil {
+	if err := importDemo(ctx, p.catalog, n); err != nil {
 		return err
 	}
 	log.Info("demo catalog loaded", zap.Int("products", n), zap.Int("catalog_size", p.index.Catalog().Len()),
 		zap.Duration("took", time.Since(start)))
 	return nil
+}
+
+// importDemo loads n demo products between two markers, so that an import
+// cut short is redone at the next start. Concurrent imports (replicas, test
+// runs sharing a store) write the same data and do not conflict.
+func importDemo(ctx context.Context, c *adapters.DaprCatalog, n int) error {
+	if err := c.SetDemoState(ctx, adapters.DemoLoading); err != nil {
+		return err
+	}
+	if err := c.Import(ctx, demo.Products(n)); err != nil {
+		return err
+	}
+	return c.SetDemoState(ctx, adapters.DemoLoaded)
 }
 
 // loadIndex reads the index, retrying while the sidecar starts.
