@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/daprshop/platform/health"
+	"github.com/daprshop/platform/invalid"
 	"github.com/daprshop/platform/logging"
 	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/problem"
@@ -62,13 +63,22 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // WriteError answers with err as problem+json. A *problem.Problem is sent as
-// it is; anything else is an unexpected failure: it is logged here, once, and
+// it is, an *invalid.Error as a 400 listing its fields; anything else is an unexpected failure: it is logged here, once, and
 // the client gets a 500 that quotes the request ID but no internals.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	id := requestid.FromContext(r.Context())
 	var p *problem.Problem
 	if errors.As(err, &p) {
 		problem.Write(w, r, id, p)
+		return
+	}
+	var inv *invalid.Error
+	if errors.As(err, &inv) {
+		fields := make([]problem.FieldError, len(inv.Fields))
+		for i, f := range inv.Fields {
+			fields[i] = problem.FieldError{Field: f.Name, Message: f.Message}
+		}
+		problem.Write(w, r, id, problem.Invalid(fields))
 		return
 	}
 	logging.FromContext(r.Context()).Error("request failed", zap.Error(err))

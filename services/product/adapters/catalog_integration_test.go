@@ -3,8 +3,6 @@ package adapters_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,16 +24,7 @@ import (
 // sees nor disturbs other data, and returns a client and the store.
 func storeFor(t *testing.T, file string) (dapr.Client, *statestore.Store) {
 	t.Helper()
-	root := daprtest.RepoRoot(t)
-	b, err := os.ReadFile(filepath.Join(root, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	component := strings.ReplaceAll(string(b), "localhost:6379", daprtest.Redis(t))
-	if dsn := os.Getenv("POSTGRES_DSN"); dsn != "" {
-		component = strings.ReplaceAll(component, "host=localhost port=5432 user=postgres dbname=test sslmode=disable", dsn)
-	}
-	component = strings.Replace(component, "  metadata:\n", "  metadata:\n    - name: keyPrefix\n      value: product-it-"+uuid.NewString()[:8]+"\n", 1)
+	component := daprtest.RepoComponent(t, file, "product-it-"+uuid.NewString()[:8])
 	sc := daprtest.Start(t, daprtest.Options{AppID: "product", Resources: []string{component}})
 	client, err := dapr.NewClientWithAddress(sc.GRPCAddr())
 	if err != nil {

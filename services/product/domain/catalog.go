@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/daprshop/platform/invalid"
 )
 
 // Summary is a product as listings show it.
@@ -74,27 +76,27 @@ type cursor struct {
 
 // Normalize checks q and fills defaults.
 func (q *Query) Normalize() error {
-	var v ValidationError
+	var v invalid.Error
 	switch q.Sort {
 	case "":
 		q.Sort = SortName
 	case SortName, SortPriceAsc, SortPriceDesc, SortNewest:
 	default:
-		v.add("sort", "must be one of: name, price, -price, newest")
+		v.Add("sort", "must be one of: name, price, -price, newest")
 	}
 	if q.Limit == 0 {
 		q.Limit = DefaultLimit
 	}
 	if q.Limit < 1 || q.Limit > MaxLimit {
-		v.add("limit", "must be between 1 and 100")
+		v.Add("limit", "must be between 1 and 100")
 	}
 	if q.MinPrice != nil && q.MaxPrice != nil && *q.MinPrice > *q.MaxPrice {
-		v.add("minPrice", "must not exceed maxPrice")
+		v.Add("minPrice", "must not exceed maxPrice")
 	}
 	if len(q.Text) > 200 {
-		v.add("q", "must be at most 200 characters long")
+		v.Add("q", "must be at most 200 characters long")
 	}
-	return v.orNil()
+	return v.OrNil()
 }
 
 // entry is a summary with its lower-cased text, computed once.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/daprshop/platform/invalid"
 )
 
 // Errors the HTTP port maps to statuses (see ports/errors.go).
@@ -18,32 +20,6 @@ var (
 	// ErrHasReservations refuses to delete a product that open reservations hold.
 	ErrHasReservations = errors.New("product has open reservations")
 )
-
-// FieldError is an invariant a field breaks, reported with the field's JSON name.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-// ValidationError lists every invariant an input breaks.
-type ValidationError struct{ Fields []FieldError }
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		msgs[i] = f.Field + " " + f.Message
-	}
-	return "invalid input: " + strings.Join(msgs, "; ")
-}
-
-func (e *ValidationError) add(field, msg string) { e.Fields = append(e.Fields, FieldError{field, msg}) }
-
-func (e *ValidationError) orNil() error {
-	if len(e.Fields) == 0 {
-		return nil
-	}
-	return e
-}
 
 // Money is an amount in the currency's minor unit (cents), never a float.
 type Money struct {
@@ -84,32 +60,32 @@ type Product struct {
 
 // Validate checks the fields and normalises whitespace.
 func (f *ProductFields) Validate() error {
-	var v ValidationError
+	var v invalid.Error
 	f.Name = strings.TrimSpace(f.Name)
 	f.Description = strings.TrimSpace(f.Description)
 	f.Category = strings.TrimSpace(f.Category)
 	if n := utf8.RuneCountInString(f.Name); n == 0 || n > MaxNameLen {
-		v.add("name", "must be 1 to 200 characters long")
+		v.Add("name", "must be 1 to 200 characters long")
 	}
 	if utf8.RuneCountInString(f.Description) > MaxDescriptionLen {
-		v.add("description", "must be at most 2000 characters long")
+		v.Add("description", "must be at most 2000 characters long")
 	}
 	if len(f.Category) > 50 || !categoryPattern.MatchString(f.Category) {
-		v.add("category", "must be a lower-case slug such as \"home-garden\" (at most 50 characters)")
+		v.Add("category", "must be a lower-case slug such as \"home-garden\" (at most 50 characters)")
 	}
 	if f.Price.Amount < 0 || f.Price.Amount > MaxPrice {
-		v.add("price.amount", "must be between 0 and 100000000 minor units")
+		v.Add("price.amount", "must be between 0 and 100000000 minor units")
 	}
 	if !currencyPattern.MatchString(f.Price.Currency) {
-		v.add("price.currency", "must be an ISO 4217 code such as EUR")
+		v.Add("price.currency", "must be an ISO 4217 code such as EUR")
 	}
-	return v.orNil()
+	return v.OrNil()
 }
 
 // CheckStock validates a stock level set by an admin.
 func CheckStock(n int64) error {
 	if n < 0 || n > MaxStock {
-		return &ValidationError{Fields: []FieldError{{"stock", "must be between 0 and 1000000"}}}
+		return invalid.New("stock", "must be between 0 and 1000000")
 	}
 	return nil
 }

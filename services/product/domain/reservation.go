@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/daprshop/platform/invalid"
 )
 
 // ReservationStatus is where a reservation is in its life.
@@ -74,30 +76,30 @@ type Reservation struct {
 // NormalizeLines validates lines and merges repeats of a product, sorted by
 // product ID so every reservation locks stock in the same order.
 func NormalizeLines(orderID string, lines []Line) ([]Line, error) {
-	var v ValidationError
+	var v invalid.Error
 	if !orderIDPattern.MatchString(orderID) {
-		v.add("orderId", "must be 1 to 100 letters, digits, '.', '_' or '-'")
+		v.Add("orderId", "must be 1 to 100 letters, digits, '.', '_' or '-'")
 	}
 	if len(lines) == 0 || len(lines) > MaxLines {
-		v.add("lines", "must hold 1 to 50 lines")
+		v.Add("lines", "must hold 1 to 50 lines")
 	}
 	merged := map[string]int64{}
 	for i, l := range lines {
 		if l.ProductID == "" {
-			v.add(fmt.Sprintf("lines[%d].productId", i), "is required")
+			v.Add(fmt.Sprintf("lines[%d].productId", i), "is required")
 		}
 		if l.Quantity < 1 || l.Quantity > MaxLineQuantity {
-			v.add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 1000")
+			v.Add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 1000")
 		}
 		merged[l.ProductID] += l.Quantity
 	}
-	if err := v.orNil(); err != nil {
+	if err := v.OrNil(); err != nil {
 		return nil, err
 	}
 	out := make([]Line, 0, len(merged))
 	for id, q := range merged {
 		if q > MaxLineQuantity {
-			return nil, &ValidationError{Fields: []FieldError{{"lines", "must not ask for more than 1000 units of one product"}}}
+			return nil, invalid.New("lines", "must not ask for more than 1000 units of one product")
 		}
 		out = append(out, Line{ProductID: id, Quantity: q})
 	}

@@ -14,18 +14,12 @@ type closedError struct{ r *domain.Reservation }
 
 func (e *closedError) Error() string { return "reservation " + string(e.r.Status) }
 
-// writeError is the one place domain errors become HTTP statuses.
+// writeError is the one place domain errors become HTTP statuses
+// (invalid.Error is answered by httpapi.WriteError).
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var verr *domain.ValidationError
 	var insufficient *app.InsufficientStockError
 	var closed *closedError
 	switch {
-	case errors.As(err, &verr):
-		fields := make([]problem.FieldError, len(verr.Fields))
-		for i, f := range verr.Fields {
-			fields[i] = problem.FieldError{Field: f.Field, Message: f.Message}
-		}
-		err = problem.Invalid(fields)
 	case errors.As(err, &insufficient):
 		p := problem.New(http.StatusConflict, insufficient.Reason)
 		p.Title = "Insufficient stock"

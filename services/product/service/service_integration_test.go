@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,26 +72,9 @@ func suite(t *testing.T, componentFile string) {
 	root := daprtest.RepoRoot(t)
 	redis := daprtest.Redis(t)
 	run := uuid.NewString()[:8]
-	b, err := os.ReadFile(filepath.Join(root, componentFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := strings.ReplaceAll(string(b), "localhost:6379", redis)
-	if dsn := os.Getenv("POSTGRES_DSN"); dsn != "" {
-		store = strings.ReplaceAll(store, "host=localhost port=5432 user=postgres dbname=test sslmode=disable", dsn)
-	}
 	// A key prefix of its own: the test sees and disturbs no other catalog.
-	store = strings.Replace(store, "  metadata:\n", "  metadata:\n    - name: keyPrefix\n      value: product-it-"+run+"\n", 1)
-	pubsub := fmt.Sprintf(`
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: pubsub}
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-    - {name: redisHost, value: "%s"}
-`, redis)
+	store := daprtest.RepoComponent(t, componentFile, "product-it-"+run)
+	pubsub := daprtest.RedisPubSub(redis)
 	config, err := os.ReadFile(filepath.Join(root, "dapr-config", "product.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -101,35 +83,17 @@ spec:
 	inbox := daprtest.Subscribe(t, "product-it-sub-"+run, "pubsub", []string{events.TopicInventoryLowStock},
 		daprtest.Options{Resources: []string{pubsub}})
 
-	appPort, httpPort, grpcPort := daprtest.FreePort(t), daprtest.FreePort(t), daprtest.FreePort(t)
-	token := uuid.NewString()
-	for k, v := range map[string]string{
-		"APP_PORT": strconv.Itoa(appPort), "DAPR_HTTP_PORT": strconv.Itoa(httpPort), "DAPR_GRPC_PORT": strconv.Itoa(grpcPort),
-		"APP_API_TOKEN": token, "LOW_STOCK_THRESHOLD": "5", "INDEX_REFRESH": "200ms",
-	} {
-		t.Setenv(k, v)
-	}
-	var cfg service.Config
-	if err := bootstrap.Load(&cfg, service.Name, service.Port); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- service.Run(ctx, &cfg, zap.NewNop()) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-stopped; err != nil {
-			t.Errorf("service stopped with %v", err)
+	t.Setenv("LOW_STOCK_THRESHOLD", "5")
+	t.Setenv("INDEX_REFRESH", "200ms")
+	daprtest.StartApp(t, daprtest.Options{
+		AppID: "product", Resources: []string{store, pubsub}, Config: string(config), SchedulerAddress: scheduler,
+	}, func(ctx context.Context) error {
+		var cfg service.Config
+		if err := bootstrap.Load(&cfg, service.Name, service.Port); err != nil {
+			return err
 		}
+		return service.Run(ctx, &cfg, zap.NewNop())
 	})
-	daprtest.Start(t, daprtest.Options{
-		AppID: "product", AppPort: appPort, HTTPPort: httpPort, GRPCPort: grpcPort,
-		Resources: []string{store, pubsub}, Config: string(config), SchedulerAddress: scheduler,
-		Env: []string{"APP_API_TOKEN=" + token}, WaitForApp: true,
-	})
-	if err := daprtest.WaitHTTP(fmt.Sprintf("http://127.0.0.1:%d/readyz", appPort), 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
 	order := caller{t: t, base: daprtest.Start(t, daprtest.Options{AppID: "order"}).HTTPBase()}
 	intruder := caller{t: t, base: daprtest.Start(t, daprtest.Options{AppID: "intruder-" + run}).HTTPBase()}
 	admin := order

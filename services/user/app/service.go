@@ -11,6 +11,7 @@ import (
 
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/invalid"
 	"github.com/daprshop/user/domain"
 )
 
@@ -75,18 +76,18 @@ type RegisterInput struct {
 // Register creates an account and publishes user.registered.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (*domain.User, error) {
 	email, emailErr := domain.NormalizeEmail(in.Email)
-	var fields []domain.FieldError
+	var v invalid.Error
 	if emailErr != nil {
-		fields = append(fields, domain.FieldError{Field: "email", Message: emailErr.Error()})
+		v.Add("email", emailErr.Error())
 	}
 	if err := domain.CheckName(in.Name); err != nil {
-		fields = append(fields, domain.FieldError{Field: "name", Message: err.Error()})
+		v.Add("name", err.Error())
 	}
 	if err := domain.CheckPassword(in.Password, email); err != nil {
-		fields = append(fields, domain.FieldError{Field: "password", Message: err.Error()})
+		v.Add("password", err.Error())
 	}
-	if len(fields) > 0 {
-		return nil, &domain.ValidationError{Fields: fields}
+	if err := v.OrNil(); err != nil {
+		return nil, err
 	}
 
 	hash, err := s.hasher.Hash(in.Password)
@@ -174,31 +175,31 @@ func (s *Service) Update(ctx context.Context, who identity.Principal, id string,
 	if in.Role != nil && !who.IsAdmin() {
 		return nil, fmt.Errorf("%w: only an admin can change a role", domain.ErrForbidden)
 	}
-	var fields []domain.FieldError
+	var v invalid.Error
 	var email string
 	if in.Email != nil {
 		e, err := domain.NormalizeEmail(*in.Email)
 		if err != nil {
-			fields = append(fields, domain.FieldError{Field: "email", Message: err.Error()})
+			v.Add("email", err.Error())
 		}
 		email = e
 	}
 	if in.Name != nil {
 		if err := domain.CheckName(*in.Name); err != nil {
-			fields = append(fields, domain.FieldError{Field: "name", Message: err.Error()})
+			v.Add("name", err.Error())
 		}
 	}
 	if in.Role != nil && !domain.ValidRole(*in.Role) {
-		fields = append(fields, domain.FieldError{Field: "role", Message: "must be customer or admin"})
+		v.Add("role", "must be customer or admin")
 	}
 	var newHash string
 	if in.Password != nil {
 		if err := domain.CheckPassword(*in.Password, email); err != nil {
-			fields = append(fields, domain.FieldError{Field: "password", Message: err.Error()})
+			v.Add("password", err.Error())
 		}
 	}
-	if len(fields) > 0 {
-		return nil, &domain.ValidationError{Fields: fields}
+	if err := v.OrNil(); err != nil {
+		return nil, err
 	}
 	if in.Password != nil {
 		h, err := s.hasher.Hash(*in.Password)
@@ -216,7 +217,7 @@ func (s *Service) Update(ctx context.Context, who identity.Principal, id string,
 		if in.Password != nil && in.Email == nil {
 			// The policy forbids the email in the password; only now is it known.
 			if err := domain.CheckPassword(*in.Password, u.Email); err != nil {
-				return &domain.ValidationError{Fields: []domain.FieldError{{Field: "password", Message: err.Error()}}}
+				return invalid.New("password", err.Error())
 			}
 		}
 		if needsProof {
@@ -225,7 +226,7 @@ func (s *Service) Update(ctx context.Context, who identity.Principal, id string,
 				return err
 			}
 			if !ok {
-				return &domain.ValidationError{Fields: []domain.FieldError{{Field: "currentPassword", Message: "is wrong or missing"}}}
+				return invalid.New("currentPassword", "is wrong or missing")
 			}
 		}
 		if in.Email != nil && email != u.Email {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/invalid"
 	"github.com/daprshop/user/adapters"
 	"github.com/daprshop/user/app"
 	"github.com/daprshop/user/domain"
@@ -98,7 +99,7 @@ func TestRegister(t *testing.T) {
 func TestRegisterReportsEveryInvalidField(t *testing.T) {
 	svc, _ := newService(t)
 	_, err := svc.Register(context.Background(), app.RegisterInput{Email: "Ann <ann@x.io>", Name: " ", Password: "short"})
-	var verr *domain.ValidationError
+	var verr *invalid.Error
 	if !errors.As(err, &verr) || len(verr.Fields) != 3 {
 		t.Fatalf("err = %v", err)
 	}
@@ -170,8 +171,8 @@ func TestUpdate(t *testing.T) {
 	s := func(v string) *string { return &v }
 
 	_, err := svc.Update(ctx, asAnn, ann.ID, app.UpdateInput{Password: s("new-password-9")})
-	var verr *domain.ValidationError
-	if !errors.As(err, &verr) || verr.Fields[0].Field != "currentPassword" {
+	var verr *invalid.Error
+	if !errors.As(err, &verr) || verr.Fields[0].Name != "currentPassword" {
 		t.Fatalf("password change without the current one: %v", err)
 	}
 	u, err := svc.Update(ctx, asAnn, ann.ID, app.UpdateInput{Name: s(" Ann B "), Email: s("ann.b@example.com"),
@@ -214,8 +215,8 @@ func TestPasswordChangeChecksPolicyAgainstTheStoredEmail(t *testing.T) {
 	pw := "annabelle-2027"
 	_, err := svc.Update(ctx, identity.Principal{UserID: u.ID, Role: identity.RoleCustomer}, u.ID,
 		app.UpdateInput{Password: &pw, CurrentPassword: "correct-horse-42"})
-	var verr *domain.ValidationError
-	if !errors.As(err, &verr) || verr.Fields[0].Field != "password" {
+	var verr *invalid.Error
+	if !errors.As(err, &verr) || verr.Fields[0].Name != "password" {
 		t.Fatalf("a password holding the email was accepted: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/invalid"
 )
 
 // Errors the HTTP port maps to statuses (see ports/errors.go).
@@ -20,23 +21,6 @@ var (
 	ErrForbidden          = errors.New("not allowed")
 	ErrConflict           = errors.New("the account changed concurrently; retry")
 )
-
-// FieldError is an invariant a field breaks, reported with the field's JSON name.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-// ValidationError lists every invariant an input breaks.
-type ValidationError struct{ Fields []FieldError }
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		msgs[i] = f.Field + " " + f.Message
-	}
-	return "invalid user: " + strings.Join(msgs, "; ")
-}
 
 // User is an account. PasswordHash never leaves the service.
 type User struct {
@@ -108,22 +92,22 @@ func ValidRole(role string) bool {
 
 // NewUser builds a valid account; the password must already be hashed.
 func NewUser(id, email, name, passwordHash, role string, now time.Time) (*User, error) {
-	var fields []FieldError
+	var v invalid.Error
 	normalized, err := NormalizeEmail(email)
 	if err != nil {
-		fields = append(fields, FieldError{"email", err.Error()})
+		v.Add("email", err.Error())
 	}
 	if err := CheckName(name); err != nil {
-		fields = append(fields, FieldError{"name", err.Error()})
+		v.Add("name", err.Error())
 	}
 	if !ValidRole(role) {
-		fields = append(fields, FieldError{"role", "must be customer or admin"})
+		v.Add("role", "must be customer or admin")
 	}
 	if id == "" || passwordHash == "" {
 		return nil, errors.New("new user: id and password hash are required")
 	}
-	if len(fields) > 0 {
-		return nil, &ValidationError{Fields: fields}
+	if err := v.OrNil(); err != nil {
+		return nil, err
 	}
 	now = now.UTC()
 	return &User{

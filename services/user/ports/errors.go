@@ -10,16 +10,10 @@ import (
 	"github.com/daprshop/user/domain"
 )
 
-// writeError is the one place domain errors become HTTP statuses.
+// writeError is the one place domain errors become HTTP statuses
+// (invalid.Error is answered by httpapi.WriteError).
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var verr *domain.ValidationError
 	switch {
-	case errors.As(err, &verr):
-		fields := make([]problem.FieldError, len(verr.Fields))
-		for i, f := range verr.Fields {
-			fields[i] = problem.FieldError{Field: f.Field, Message: f.Message}
-		}
-		err = problem.Invalid(fields)
 	case errors.Is(err, domain.ErrNotFound):
 		err = problem.New(http.StatusNotFound, "no such user")
 	case errors.Is(err, domain.ErrEmailTaken):

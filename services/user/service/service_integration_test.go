@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -47,27 +46,8 @@ func TestUserServiceThroughSidecar(t *testing.T) {
 		t.Fatal(err)
 	}
 	resources := []string{
-		fmt.Sprintf(`
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: user-store}
-spec:
-  type: state.redis
-  version: v1
-  metadata:
-    - {name: redisHost, value: "%s"}
-    - {name: keyPrefix, value: "user-it-%s"}
-`, redis, run),
-		fmt.Sprintf(`
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: pubsub}
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-    - {name: redisHost, value: "%s"}
-`, redis),
+		daprtest.RepoComponent(t, "components/user-store.yaml", "user-it-"+run),
+		daprtest.RedisPubSub(redis),
 		fmt.Sprintf(`
 apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -83,39 +63,19 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-
 	inbox := daprtest.Subscribe(t, "user-it-sub-"+run, "pubsub", []string{events.TopicUserRegistered},
 		daprtest.Options{Resources: resources[1:2]})
 
-	// The app must know its sidecar's ports before either starts.
-	appPort, httpPort, grpcPort := daprtest.FreePort(t), daprtest.FreePort(t), daprtest.FreePort(t)
-	appToken := uuid.NewString()
-	for k, v := range map[string]string{
-		"APP_PORT": strconv.Itoa(appPort), "DAPR_HTTP_PORT": strconv.Itoa(httpPort), "DAPR_GRPC_PORT": strconv.Itoa(grpcPort),
-		"APP_API_TOKEN": appToken, "ADMIN_EMAILS": "root-" + run + "@example.com",
-	} {
-		t.Setenv(k, v)
-	}
+	t.Setenv("ADMIN_EMAILS", "root-"+run+"@example.com")
 	var cfg service.Config
-	if err := bootstrap.Load(&cfg, service.Name, service.Port); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() { stopped <- service.Run(ctx, &cfg, zap.NewNop()) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-stopped; err != nil {
-			t.Errorf("service stopped with %v", err)
-		}
-	})
-	sc := daprtest.Start(t, daprtest.Options{
-		AppID: appID, AppPort: appPort, HTTPPort: httpPort, GRPCPort: grpcPort,
-		Resources: resources, Config: string(config), Env: []string{"APP_API_TOKEN=" + appToken}, WaitForApp: true,
-	})
-	if err := daprtest.WaitHTTP(fmt.Sprintf("http://127.0.0.1:%d/readyz", appPort), 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	sc := daprtest.StartApp(t, daprtest.Options{AppID: appID, Resources: resources, Config: string(config)},
+		func(ctx context.Context) error {
+			if err := bootstrap.Load(&cfg, service.Name, service.Port); err != nil {
+				return err
+			}
+			return service.Run(ctx, &cfg, zap.NewNop())
+		})
+	appPort := os.Getenv("APP_PORT")
 
 	invoke := func(method, path, body string, who *identity.Principal) (int, map[string]any) {
 		req, _ := http.NewRequest(method, sc.HTTPBase()+"/v1.0/invoke/"+appID+"/method"+path, strings.NewReader(body))
@@ -135,7 +95,7 @@ spec:
 	email := "ann-" + run + "@example.com"
 
 	t.Run("the app refuses calls that bypass its sidecar", func(t *testing.T) {
-		resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/users/register", appPort), "application/json",
+		resp, err := http.Post("http://127.0.0.1:"+appPort+"/users/register", "application/json",
 			strings.NewReader(`{"email":"x@example.com","name":"X","password":"correct-horse-42"}`))
 		if err != nil {
 			t.Fatal(err)
