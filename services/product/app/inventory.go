@@ -171,12 +171,51 @@ func (inv *Inventory) Get(ctx context.Context, orderID string) (*domain.Reservat
 	return inv.reservations.Get(ctx, orderID)
 }
 
-// Release gives an order's held stock back. Releasing twice, or releasing
-// an order that never reserved (a saga compensating a step that did not
-// land), succeeds; the latter leaves a tombstone that refuses a late
-// reservation for the order.
+// Release gives an order's stock back: held units return, and so do units
+// already committed (a paid order cancelled before shipping). Releasing
+// twice, or releasing an order that never reserved (a saga compensating a
+// step that did not land), succeeds; the latter leaves a tombstone that
+// refuses a late reservation for the order.
 func (inv *Inventory) Release(ctx context.Context, orderID string) (*domain.Reservation, error) {
+	r, err := inv.reservations.Get(ctx, orderID)
+	if err == nil && (r.Status == domain.StatusCommitted || r.Status == domain.StatusReturning) {
+		return inv.returnCommitted(ctx, orderID)
+	}
 	return inv.close(ctx, orderID, domain.StatusReleasing, domain.StatusReleased, "released")
+}
+
+// returnCommitted puts a committed order's units back on sale.
+func (inv *Inventory) returnCommitted(ctx context.Context, orderID string) (*domain.Reservation, error) {
+	r, err := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
+		if r.Status == domain.StatusCommitted {
+			r.Status, r.UpdatedAt = domain.StatusReturning, inv.now().UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != domain.StatusReturning {
+		return r, nil // returned meanwhile
+	}
+	for _, l := range r.Lines {
+		if _, _, err := inv.stock.UpdateStock(ctx, l.ProductID, func(s *domain.Stock) (bool, error) {
+			return s.Return(orderID, l.Quantity), nil
+		}); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, err // stays returning; a retry resumes
+		}
+	}
+	r, err = inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
+		if r.Status == domain.StatusReturning {
+			r.Status, r.UpdatedAt = domain.StatusReturned, inv.now().UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	inv.announce(ctx, events.TopicInventoryReleased, r, "returned")
+	return r, nil
 }
 
 // Expire is Release for a reservation whose time is up; the expiry job calls it.
@@ -209,7 +248,9 @@ func (inv *Inventory) close(ctx context.Context, orderID string, claim, done dom
 			r.Status, r.UpdatedAt = claim, inv.now().UTC()
 		case r.Status == claim:
 			// resume a close that was interrupted
-		case r.Status == domain.StatusCommitting || r.Status == domain.StatusCommitted:
+		case r.Status == domain.StatusCommitting:
+			return domain.ErrReservationBusy // committing now: retry, and the release returns the units
+		case r.Status == domain.StatusCommitted || r.Status == domain.StatusReturning:
 			return fmt.Errorf("%w: it is %s", domain.ErrReservationClosed, r.Status)
 		}
 		return nil

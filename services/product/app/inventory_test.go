@@ -215,9 +215,6 @@ func TestCommitReleaseAndExpire(t *testing.T) {
 	if r, err := f.inv.Expire(ctx, "paid"); err != nil || r.Status != domain.StatusCommitted {
 		t.Fatalf("expiry after commit must do nothing: %+v %v", r, err)
 	}
-	if _, err := f.inv.Release(ctx, "paid"); !errors.Is(err, domain.ErrReservationClosed) {
-		t.Fatalf("release after commit: %v", err)
-	}
 
 	if r, err := f.inv.Release(ctx, "cancelled"); err != nil || r.Status != domain.StatusReleased {
 		t.Fatalf("release: %+v %v", r, err)
@@ -239,6 +236,16 @@ func TestCommitReleaseAndExpire(t *testing.T) {
 	if topics := f.pub.topics(); topics[events.TopicInventoryReserved] != 3 || topics[events.TopicInventoryReleased] != 2 ||
 		topics[events.TopicInventoryCommitted] != 1 {
 		t.Errorf("events %v", topics)
+	}
+
+	// A paid order cancelled before shipping: its sold units come back, once.
+	for range 2 {
+		if r, err := f.inv.Release(ctx, "paid"); err != nil || r.Status != domain.StatusReturned {
+			t.Fatalf("release after commit: %+v %v", r, err)
+		}
+	}
+	if got := f.stock.available("a"); got != 10 {
+		t.Fatalf("available %d after the return, want 10", got)
 	}
 }
 

@@ -13,11 +13,14 @@ import (
 
 // ReservationStatus is where a reservation is in its life.
 //
-//	pending ──► reserved ──► committing ──► committed
+//	pending ──► reserved ──► committing ──► committed ──► returning ──► returned
 //	   │            │
 //	   │            ├──► releasing ──► released
 //	   │            └──► expiring  ──► expired
 //	   └──► rejected (not enough stock, unknown product)
+//
+// returned: the order was paid and committed, then cancelled before
+// shipping; its units are back on sale.
 //
 // A release that arrives before any reservation leaves a released tombstone,
 // so a reservation arriving late for a cancelled order is refused. The -ing
@@ -35,6 +38,8 @@ const (
 	StatusReleased   ReservationStatus = "released"
 	StatusExpiring   ReservationStatus = "expiring"
 	StatusExpired    ReservationStatus = "expired"
+	StatusReturning  ReservationStatus = "returning"
+	StatusReturned   ReservationStatus = "returned"
 )
 
 // Errors of the reservation life cycle.
@@ -120,7 +125,7 @@ func (r *Reservation) Open() bool {
 // Final reports whether nothing will change the reservation any more.
 func (r *Reservation) Final() bool {
 	switch r.Status {
-	case StatusCommitted, StatusReleased, StatusExpired, StatusRejected:
+	case StatusReleased, StatusExpired, StatusRejected, StatusReturned:
 		return true
 	}
 	return false

@@ -15,8 +15,12 @@ type Stock struct {
 	// Holds are units reserved by orders, not yet committed or released.
 	Holds map[string]int64 `json:"holds,omitempty"`
 	// Sold counts committed units.
-	Sold    int64 `json:"sold"`
-	Version int64 `json:"version"`
+	Sold int64 `json:"sold"`
+	// Returns are units of committed orders put back on sale (a paid order
+	// cancelled before shipping), by order: the record that makes a return
+	// idempotent. Returns are rare, so this stays small.
+	Returns map[string]int64 `json:"returns,omitempty"`
+	Version int64            `json:"version"`
 }
 
 // ErrInsufficientStock means a hold asked for more than is available.
@@ -62,6 +66,21 @@ func (s *Stock) Commit(orderID string) bool {
 	}
 	delete(s.Holds, orderID)
 	s.Sold += qty
+	s.Version++
+	return true
+}
+
+// Return puts qty units sold to orderID back on sale, once per order.
+func (s *Stock) Return(orderID string, qty int64) bool {
+	if _, done := s.Returns[orderID]; done {
+		return false
+	}
+	if s.Returns == nil {
+		s.Returns = map[string]int64{}
+	}
+	s.Returns[orderID] = qty
+	s.Available += qty
+	s.Sold -= qty
 	s.Version++
 	return true
 }

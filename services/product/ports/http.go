@@ -239,7 +239,8 @@ func reservationOutcome(res *domain.Reservation) error {
 	switch res.Status {
 	case domain.StatusRejected:
 		return &app.InsufficientStockError{Reason: res.Reason}
-	case domain.StatusReleased, domain.StatusReleasing, domain.StatusExpired, domain.StatusExpiring:
+	case domain.StatusReleased, domain.StatusReleasing, domain.StatusExpired, domain.StatusExpiring,
+		domain.StatusReturning, domain.StatusReturned:
 		return &closedError{res}
 	}
 	return nil
