@@ -10,13 +10,18 @@ import (
 )
 
 // catalog exercises the product service through the gateway: anonymous
-// browsing and search, admin writes, and the refusals around them.
-func catalog(t *testing.T, gw client, customer, adminEmail string) {
+// browsing and search, admin writes, and the refusals around them. It
+// returns the admin's bearer token.
+func catalog(t *testing.T, gw client, customer, adminEmail string) string {
 	expect(t, "register admin", gw.do("POST", "/api/users/register", `{"email":"`+adminEmail+`","name":"Root","password":"correct-horse-42"}`), 201)
 	r := gw.do("POST", "/api/users/login", `{"email":"`+adminEmail+`","password":"correct-horse-42"}`)
 	expect(t, "admin login", r, 200)
 	admin := "Bearer " + r.body["accessToken"].(string)
+	t.Run("catalog", func(t *testing.T) { catalogChecks(t, gw, customer, admin) })
+	return admin
+}
 
+func catalogChecks(t *testing.T, gw client, customer, admin string) {
 	t.Run("anonymous browsing", func(t *testing.T) {
 		r := gw.do("GET", "/api/products?limit=5&sort=price", "")
 		expect(t, "list", r, 200)

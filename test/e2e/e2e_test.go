@@ -83,7 +83,11 @@ func TestThroughTheGateway(t *testing.T) {
 	adminEmail := "e2e-admin-" + uuid.NewString()[:8] + "@example.com"
 	run, err := runner.Start(ctx, runner.Options{
 		RunFile: filepath.Join(root, "dapr.yaml"), FreePorts: true, StateDir: t.TempDir(), Out: &out,
-		Env: map[string]map[string]string{"user": {"ADMIN_EMAILS": adminEmail}},
+		Env: map[string]map[string]string{
+			"user":    {"ADMIN_EMAILS": adminEmail},
+			"order":   {"FULFILMENT_DELAY": "2s"},
+			"payment": {"PROVIDER_LATENCY": "20ms"},
+		},
 	})
 	if err != nil {
 		t.Fatalf("bring-up failed: %v\n%s", err, out.String())
@@ -184,7 +188,8 @@ func TestThroughTheGateway(t *testing.T) {
 			t.Errorf("event %+v data %+v (%v)", ce, data, err)
 		}
 	})
-	t.Run("catalog", func(t *testing.T) { catalog(t, gw, bearer, adminEmail) })
+	admin := catalog(t, gw, bearer, adminEmail)
+	checkout(t, run, gw, admin)
 
 	t.Run("update and delete the account", func(t *testing.T) {
 		r := gw.do("PUT", "/api/users/"+userID, `{"name":"Eve Two"}`, "Authorization", bearer)

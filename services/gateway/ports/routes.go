@@ -35,6 +35,21 @@ func Routes(r *mux.Router, up Upstream, auth *Authenticator) {
 	api.Handle("/products", adminOnly).Methods(http.MethodPost)
 	api.Handle("/products/{id}", product).Methods(http.MethodGet)
 	api.Handle("/products/{id}", adminOnly).Methods(http.MethodPut, http.MethodDelete)
+
+	// order service: everything needs a token; the service checks ownership.
+	order := auth.Require(up.To("order"))
+	api.Handle("/orders", order).Methods(http.MethodPost)
+	api.Handle("/orders/user/{userId}", order).Methods(http.MethodGet)
+	api.Handle("/orders/{id}", order).Methods(http.MethodGet)
+	api.Handle("/orders/{id}/cancel", order).Methods(http.MethodPost)
+	api.Handle("/orders/{id}/status", auth.Require(RequireRole(identity.RoleAdmin, up.To("order")))).Methods(http.MethodPut)
+
+	// payments and dead letters: read and replay by admins; charges and
+	// refunds are the order service's, with no route here.
+	api.Handle("/payments/{id}", auth.Require(RequireRole(identity.RoleAdmin, up.To("payment")))).Methods(http.MethodGet)
+	notification := auth.Require(RequireRole(identity.RoleAdmin, up.To("notification")))
+	api.Handle("/admin/deadletters", notification).Methods(http.MethodGet)
+	api.Handle("/admin/deadletters/{id}/replay", notification).Methods(http.MethodPost)
 }
 
 // prefixed registers routes under a path prefix on the router itself.

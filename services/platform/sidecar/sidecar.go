@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc"
@@ -91,6 +93,26 @@ func RequireAppToken(token string, next http.Handler) http.Handler {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get(TokenHeader)), want) != 1 {
 			problem.Write(w, r, requestid.FromContext(r.Context()),
 				problem.New(http.StatusUnauthorized, "calls to this service must come through its Dapr sidecar"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// CallerHeader is set by the calling app's sidecar to the caller's app ID
+// on every service invocation.
+const CallerHeader = "dapr-caller-app-id"
+
+// OnlyCallers admits service invocations from the listed app IDs and
+// refuses everything else with 403. The ID is the one the calling sidecar
+// set; the gateway drops dapr-* headers from clients, and without mTLS a
+// process on the host that reaches a sidecar could still claim any ID (see
+// README, "Known gaps").
+func OnlyCallers(apps []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !slices.Contains(apps, r.Header.Get(CallerHeader)) {
+			problem.Write(w, r, requestid.FromContext(r.Context()),
+				problem.New(http.StatusForbidden, "this API is open to "+strings.Join(apps, ", ")+" only"))
 			return
 		}
 		next.ServeHTTP(w, r)

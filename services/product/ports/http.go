@@ -5,7 +5,6 @@ package ports
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,14 +14,12 @@ import (
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/problem"
+	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/validate"
 	"github.com/daprshop/product/adapters"
 	"github.com/daprshop/product/app"
 	"github.com/daprshop/product/domain"
 )
-
-// CallerHeader is set by the calling app's sidecar to the caller's app ID.
-const CallerHeader = "dapr-caller-app-id"
 
 // HTTP serves the product API.
 type HTTP struct {
@@ -48,7 +45,7 @@ func (h *HTTP) Register(r *mux.Router) {
 
 	// No PathPrefix subrouter: with one, gorilla/mux 1.8.1 answers 404
 	// instead of 405 for a known path with a wrong method.
-	inv := h.onlyInventoryCallers
+	inv := func(f http.HandlerFunc) http.Handler { return sidecar.OnlyCallers(h.inventoryCallers, f) }
 	r.Handle("/inventory/reservations", inv(h.reserve)).Methods(http.MethodPost)
 	r.Handle("/inventory/reservations/{orderId}", inv(h.reservation)).Methods(http.MethodGet)
 	r.Handle("/inventory/reservations/{orderId}/release", inv(h.release)).Methods(http.MethodPost)
@@ -277,7 +274,7 @@ func (h *HTTP) commit(w http.ResponseWriter, r *http.Request) {
 // them; a call from another app (which carries the caller's ID) is refused,
 // so no app can expire someone's reservation through service invocation.
 func (h *HTTP) job(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get(CallerHeader) != "" {
+	if r.Header.Get(sidecar.CallerHeader) != "" {
 		httpapi.WriteError(w, r, problem.New(http.StatusForbidden, "jobs are delivered by this app's own sidecar only"))
 		return
 	}
@@ -309,17 +306,4 @@ func (h *HTTP) admin(next http.HandlerFunc) http.HandlerFunc {
 			next(w, r)
 		}
 	}
-}
-
-// onlyInventoryCallers admits the apps allowed to reserve stock. The caller
-// ID is set by the calling app's sidecar; the gateway has no route here and
-// drops dapr-* headers from clients.
-func (h *HTTP) onlyInventoryCallers(next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !slices.Contains(h.inventoryCallers, r.Header.Get(CallerHeader)) {
-			httpapi.WriteError(w, r, problem.New(http.StatusForbidden, "inventory is open to "+strings.Join(h.inventoryCallers, ", ")+" only"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

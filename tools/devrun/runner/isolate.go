@@ -45,11 +45,13 @@ func (r *Run) isolateNameResolution(stateDir string) error {
 	return nil
 }
 
-// isolateRedis copies the apps' resource folders into the state folder with
-// every Redis component pointed at database db (unless it names one), so an
-// isolated run's state and streams cannot mix with `make run`'s (database 0)
-// or another run's. Other stores (a PostgreSQL profile) are not rewritten.
-func (r *Run) isolateRedis(stateDir string, db int) error {
+// isolateResources copies the apps' resource folders into the state folder
+// with every Redis component pointed at database db (unless it names one)
+// and every local-storage binding (the email outbox) writing under the
+// state folder, so an isolated run's state, streams and files cannot mix
+// with `make run`'s (database 0, .outbox) or another run's. Other stores (a
+// PostgreSQL profile) are not rewritten.
+func (r *Run) isolateResources(stateDir string, db int) error {
 	copies := map[string]string{}
 	for _, a := range r.apps {
 		for i, src := range a.ResourcesPaths {
@@ -58,7 +60,7 @@ func (r *Run) isolateRedis(stateDir string, db int) error {
 				continue
 			}
 			dst := filepath.Join(stateDir, "resources", fmt.Sprint(len(copies)))
-			if err := copyResources(src, dst, db); err != nil {
+			if err := copyResources(src, dst, db, filepath.Join(stateDir, "outbox")); err != nil {
 				return err
 			}
 			copies[src] = dst
@@ -68,7 +70,7 @@ func (r *Run) isolateRedis(stateDir string, db int) error {
 	return nil
 }
 
-func copyResources(src, dst string, db int) error {
+func copyResources(src, dst string, db int, outbox string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
@@ -92,6 +94,7 @@ func copyResources(src, dst string, db int) error {
 				return fmt.Errorf("%s: %w", f, err)
 			}
 			setRedisDB(doc, db)
+			setMetadata(doc, "bindings.localstorage", "rootPath", outbox)
 			out, err := yaml.Marshal(doc)
 			if err != nil {
 				return err
@@ -120,4 +123,23 @@ func setRedisDB(doc map[string]any, db int) {
 		}
 	}
 	spec["metadata"] = append(meta, map[string]any{"name": "redisDB", "value": fmt.Sprint(db)})
+}
+
+// setMetadata sets one metadata value of components of type typ.
+func setMetadata(doc map[string]any, typ, name, value string) {
+	if doc["kind"] != "Component" {
+		return
+	}
+	spec, _ := doc["spec"].(map[string]any)
+	if t, _ := spec["type"].(string); t != typ {
+		return
+	}
+	meta, _ := spec["metadata"].([]any)
+	for _, m := range meta {
+		if item, _ := m.(map[string]any); item["name"] == name {
+			item["value"] = value
+			return
+		}
+	}
+	spec["metadata"] = append(meta, map[string]any{"name": name, "value": value})
 }

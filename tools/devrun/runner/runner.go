@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/daprshop/platform/freeport"
@@ -58,6 +59,8 @@ type Options struct {
 type Run struct {
 	root      string
 	appToken  string
+	outbox    string
+	daprBin   string
 	apps      []*app
 	cp        *controlPlane
 	console   *console
@@ -127,7 +130,8 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		if o.RedisDB == 0 {
 			o.RedisDB = 1 + mrand.IntN(14)
 		}
-		if err := r.isolateRedis(o.StateDir, o.RedisDB); err != nil {
+		r.outbox = filepath.Join(o.StateDir, "outbox")
+		if err := r.isolateResources(o.StateDir, o.RedisDB); err != nil {
 			return nil, err
 		}
 	}
@@ -145,6 +149,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.daprBin = daprBin
 	if len(r.apps) > 0 {
 		if err := EnsureDevSecrets(root, r.console.out); err != nil {
 			return nil, err
@@ -238,6 +243,15 @@ func (r *Run) ResourcesPaths(appID string) []string {
 		}
 	}
 	return nil
+}
+
+// Outbox is the folder the email binding writes to: <root>/.outbox, or
+// the run's own in an isolated run.
+func (r *Run) Outbox() string {
+	if r.outbox != "" {
+		return r.outbox
+	}
+	return filepath.Join(r.root, ".outbox")
 }
 
 // AppToken is the token sidecars present to their apps in this run; a
@@ -500,33 +514,93 @@ func (r *Run) daprdArgs(a *app) []string {
 
 // watch reports the first process that exits while nobody is stopping it.
 func (r *Run) watch() {
-	var all []*process
 	for _, t := range r.tiers {
-		all = append(all, t...)
-	}
-	cases := make(chan *process, len(all))
-	for _, p := range all {
-		go func() { <-p.done; cases <- p }()
-	}
-	for range all {
-		p := <-cases
-		if p.isStopping() {
-			continue
+		for _, p := range t {
+			go r.watchProcess(p)
 		}
-		err := fmt.Errorf("%s exited (%v); its last lines:\n%s", p.name, p.err, indent(p.tail.String()))
-		select {
-		case r.failed <- err:
-		default:
-		}
-		return
 	}
 }
+
+func (r *Run) watchProcess(p *process) {
+	<-p.done
+	if p.isStopping() {
+		return
+	}
+	err := fmt.Errorf("%s exited (%v); its last lines:\n%s", p.name, p.err, indent(p.tail.String()))
+	select {
+	case r.failed <- err:
+	default:
+	}
+}
+
+// Kill crashes an app and its sidecar with SIGKILL, as a power cut would;
+// it is not reported as a failure. Restart brings them back.
+func (r *Run) Kill(appID string) error {
+	found := false
+	for _, t := range r.tiers {
+		for _, p := range t {
+			if p.name == appID || p.name == appID+"-dapr" {
+				found = true
+				p.mu.Lock()
+				p.stopping = true
+				p.mu.Unlock()
+				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+				<-p.done
+			}
+		}
+	}
+	if !found {
+		return fmt.Errorf("no running app %q", appID)
+	}
+	return nil
+}
+
+// Restart starts an app killed by Kill, and its sidecar, on the same ports
+// and waits until both are ready.
+func (r *Run) Restart(ctx context.Context, appID string) error {
+	var a *app
+	for _, x := range r.apps {
+		if x.AppID == appID {
+			a = x
+		}
+	}
+	if a == nil {
+		return fmt.Errorf("no app %q", appID)
+	}
+	token := "APP_API_TOKEN=" + r.appToken
+	color := palette[slices.Index(r.apps, a)%len(palette)]
+	p, err := r.console.start(a.AppID, color, a.AppDirPath, a.bin, a.args, append(r.appEnv(a), token), showAll)
+	if err != nil {
+		return err
+	}
+	d, err := r.console.start(a.AppID+"-dapr", color, r.root, filepath.Join(r.daprBin, "daprd"), r.daprdArgs(a), []string{token}, daprdNotable)
+	if err != nil {
+		p.stop(5 * time.Second)
+		return err
+	}
+	for _, t := range r.tiers {
+		for i, old := range t {
+			switch old.name {
+			case p.name:
+				t[i] = p
+			case d.name:
+				t[i] = d
+			}
+		}
+	}
+	go r.watchProcess(p)
+	go r.watchProcess(d)
+	return r.waitFor(ctx, 2*time.Minute, []check{
+		{a.AppID + "-dapr", fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.DaprHTTPPort)},
+		{a.AppID, fmt.Sprintf("http://127.0.0.1:%d/readyz", a.AppPort)},
+	})
+}
+
+type check struct{ name, url string }
 
 // waitReady polls every sidecar's /v1.0/healthz and every app's /readyz,
 // printing what it still waits for.
 func (r *Run) waitReady(ctx context.Context, timeout time.Duration) error {
-	client := &http.Client{Timeout: time.Second}
-	type check struct{ name, url string }
 	var checks []check
 	if cp := r.cp; cp != nil {
 		checks = append(checks,
@@ -538,6 +612,12 @@ func (r *Run) waitReady(ctx context.Context, timeout time.Duration) error {
 			check{a.AppID + "-dapr", fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.DaprHTTPPort)},
 			check{a.AppID, fmt.Sprintf("http://127.0.0.1:%d/readyz", a.AppPort)})
 	}
+	return r.waitFor(ctx, timeout, checks)
+}
+
+// waitFor polls checks until all pass, printing what it still waits for.
+func (r *Run) waitFor(ctx context.Context, timeout time.Duration, checks []check) error {
+	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(timeout)
 	lastReport := time.Now()
 	hinted := false

@@ -55,7 +55,7 @@ func alive(pid int) bool {
 func TestStopLeavesNoProcessBehind(t *testing.T) {
 	r, _ := start(t)
 	pids := r.PIDs()
-	for _, name := range []string{"placement", "scheduler", "gateway", "gateway-dapr", "user", "user-dapr"} {
+	for _, name := range []string{"placement", "scheduler", "gateway", "gateway-dapr", "user", "user-dapr", "product-dapr", "order", "order-dapr", "payment-dapr", "notification", "notification-dapr"} {
 		if pid, ok := pids[name]; !ok || !alive(pid) {
 			t.Fatalf("%s is not running (pids %v)", name, pids)
 		}

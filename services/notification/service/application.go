@@ -1,0 +1,65 @@
+// Package service wires the notification service in one place.
+package service
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/daprshop/notification/adapters"
+	"github.com/daprshop/notification/app"
+	"github.com/daprshop/notification/ports"
+	"github.com/daprshop/platform/bootstrap"
+	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/health"
+	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/httpserver"
+	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/sidecar"
+	"github.com/daprshop/platform/statestore"
+)
+
+// Name and Port are the defaults of APP_ID and APP_PORT.
+const (
+	Name = "notification"
+	Port = 8005
+)
+
+// Config is read from the environment at start (see README, "Configuration").
+type Config struct {
+	bootstrap.Base
+	StateStore string `env:"NOTIFICATION_STATE_STORE" default:"notification-store" validate:"required"`
+	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
+	// EmailBinding is the output binding component that sends email.
+	EmailBinding string `env:"EMAIL_BINDING" default:"email" validate:"required"`
+	// EmailFormat is "file" (the local outbox binding) or "smtp".
+	EmailFormat string `env:"EMAIL_FORMAT" default:"file" validate:"oneof=file smtp"`
+	EmailFrom   string `env:"EMAIL_FROM" default:"daprshop <no-reply@daprshop.local>"`
+}
+
+// Run serves the notifier until ctx ends.
+func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
+	client, err := sidecar.Dial(cfg.Sidecar)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	store := statestore.New(client, cfg.StateStore)
+	notifier := app.New(
+		adapters.NewBindingSender(client, cfg.EmailBinding, cfg.EmailFormat, cfg.EmailFrom),
+		adapters.NewStateLedger(store),
+		adapters.NewStateDeadLetters(store),
+		adapters.NewRepublisher(events.NewPublisher(client, cfg.PubSub, cfg.AppID)),
+	)
+	router := httpapi.NewRouter()
+	ports.NewHTTP(notifier, []string{cfg.AppID}).Register(router)
+	handler := httpapi.Handler(router, httpapi.Options{
+		Log:      log,
+		Metrics:  middleware.NewHTTPMetrics(),
+		AppToken: cfg.Sidecar.AppToken,
+		Ready:    health.Checks{"sidecar": sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second})},
+	})
+	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log)
+}

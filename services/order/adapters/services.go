@@ -1,0 +1,121 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/daprshop/order/app"
+	"github.com/daprshop/order/domain"
+	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/invoke"
+)
+
+// Services reaches the user, product and payment services through the
+// order service's sidecar, so discovery, retries, timeouts and the circuit
+// breaker on payments are the sidecar's (dapr-config/resiliency).
+type Services struct {
+	client *invoke.Client
+}
+
+// NewServices calls through client.
+func NewServices(client *invoke.Client) *Services { return &Services{client: client} }
+
+// Exists asks the user service, acting as the buyer.
+func (s *Services) Exists(ctx context.Context, userID string) (bool, error) {
+	err := s.client.Do(ctx, invoke.Call{App: "user", Method: http.MethodGet, Path: "/users/" + userID,
+		As: &identity.Principal{UserID: userID, Role: identity.RoleCustomer}}, nil)
+	if status(err) == http.StatusNotFound {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Price reads a product's current name and price.
+func (s *Services) Price(ctx context.Context, productID string) (app.Price, bool, error) {
+	var p struct {
+		Name  string       `json:"name"`
+		Price domain.Money `json:"price"`
+	}
+	err := s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodGet, Path: "/products/" + productID}, &p)
+	if status(err) == http.StatusNotFound {
+		return app.Price{}, false, nil
+	}
+	if err != nil {
+		return app.Price{}, false, err
+	}
+	return app.Price{Name: p.Name, Price: p.Price}, true, nil
+}
+
+type line struct {
+	ProductID string `json:"productId"`
+	Quantity  int64  `json:"quantity"`
+}
+
+// Reserve holds stock for the order's lines.
+func (s *Services) Reserve(ctx context.Context, orderID string, lines []domain.Line, ttl time.Duration) (bool, string, error) {
+	body := struct {
+		OrderID    string `json:"orderId"`
+		Lines      []line `json:"lines"`
+		TTLSeconds int    `json:"ttlSeconds"`
+	}{OrderID: orderID, TTLSeconds: int(ttl.Seconds())}
+	for _, l := range lines {
+		body.Lines = append(body.Lines, line{ProductID: l.ProductID, Quantity: l.Quantity})
+	}
+	err := s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations", Body: body}, nil)
+	var ie *invoke.Error
+	if errors.As(err, &ie) && ie.Status == http.StatusConflict {
+		return false, ie.Detail, nil // not enough stock, or the order was cancelled first
+	}
+	return err == nil, "", err
+}
+
+// Commit turns the order's held stock into sales.
+func (s *Services) Commit(ctx context.Context, orderID string) error {
+	return s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations/" + orderID + "/commit"}, nil)
+}
+
+// Release gives the order's stock back, held or committed.
+func (s *Services) Release(ctx context.Context, orderID string) error {
+	return s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations/" + orderID + "/release"}, nil)
+}
+
+// Charge charges the order's total; a decline is ok=false with the reason.
+func (s *Services) Charge(ctx context.Context, o *domain.Order) (string, bool, string, error) {
+	if o.Total == nil {
+		return "", false, "", fmt.Errorf("order %s is not priced", o.ID)
+	}
+	var p struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}
+	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments", Body: map[string]any{
+		"orderId": o.ID, "email": o.Email, "amount": o.Total, "method": o.PaymentMethod,
+	}}, &p)
+	if err != nil {
+		return "", false, "", err
+	}
+	return p.ID, p.Status == "succeeded", p.Reason, nil
+}
+
+// Refund refunds the whole payment once per key.
+func (s *Services) Refund(ctx context.Context, paymentID, key string) error {
+	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments/" + paymentID + "/refund",
+		Body: map[string]any{"refundKey": key}}, nil)
+	var ie *invoke.Error
+	if errors.As(err, &ie) && ie.Status == http.StatusConflict {
+		return fmt.Errorf("%w: %s", app.ErrNothingToRefund, ie.Detail)
+	}
+	return err
+}
+
+func status(err error) int {
+	var ie *invoke.Error
+	if errors.As(err, &ie) {
+		return ie.Status
+	}
+	return 0
+}

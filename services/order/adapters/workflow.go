@@ -1,0 +1,65 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/dapr/durabletask-go/api"
+	"github.com/dapr/durabletask-go/workflow"
+
+	"github.com/daprshop/order/app"
+)
+
+// DaprWorkflows runs the checkout as a Dapr Workflow through the sidecar.
+type DaprWorkflows struct {
+	client *workflow.Client
+}
+
+// NewDaprWorkflows uses client.
+func NewDaprWorkflows(client *workflow.Client) *DaprWorkflows { return &DaprWorkflows{client: client} }
+
+// Register adds the checkout and its activities to r.
+func Register(r *workflow.Registry, c *app.Checkout) error {
+	if err := r.AddWorkflowN(app.CheckoutWorkflow, c.Run); err != nil {
+		return err
+	}
+	for name, fn := range c.Activities() {
+		if err := r.AddActivityN(name, func(ctx workflow.ActivityContext) (any, error) {
+			var orderID string
+			if err := ctx.GetInput(&orderID); err != nil {
+				return nil, err
+			}
+			return fn(ctx.Context(), orderID)
+		}); err != nil {
+			return err
+		}
+	}
+	return r.AddActivityN(app.ActCompensate, func(ctx workflow.ActivityContext) (any, error) {
+		var in app.Compensation
+		if err := ctx.GetInput(&in); err != nil {
+			return nil, err
+		}
+		return nil, c.Compensate(ctx.Context(), in)
+	})
+}
+
+// StartCheckout starts the order's checkout unless an instance exists,
+// running or finished: a finished checkout must never run again.
+func (d *DaprWorkflows) StartCheckout(ctx context.Context, orderID string) error {
+	if _, err := d.client.FetchWorkflowMetadata(ctx, orderID); err == nil {
+		return nil
+	} else if !errors.Is(err, api.ErrInstanceNotFound) {
+		return err
+	}
+	_, err := d.client.ScheduleWorkflow(ctx, app.CheckoutWorkflow, workflow.WithInstanceID(orderID), workflow.WithInput(orderID))
+	if err != nil && strings.Contains(err.Error(), "already exists") {
+		return nil // a concurrent retry of the same order started it
+	}
+	return err
+}
+
+// Notify raises a fulfilment event on the order's checkout.
+func (d *DaprWorkflows) Notify(ctx context.Context, orderID, event string) error {
+	return d.client.RaiseEvent(ctx, orderID, "fulfilment", workflow.WithEventPayload(event))
+}

@@ -1,0 +1,81 @@
+// Package app holds the order use cases (place, read, cancel, change
+// status) and the checkout saga that turns a placed order into a paid,
+// shipped one, or into a cancelled one with everything given back.
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/daprshop/order/domain"
+	"github.com/daprshop/platform/events"
+)
+
+// Store keeps orders and each user's list of orders.
+type Store interface {
+	// Insert stores o unless an order with its ID exists, which it returns.
+	Insert(ctx context.Context, o *domain.Order) (existing *domain.Order, err error)
+	Get(ctx context.Context, id string) (*domain.Order, error)
+	// Update applies change under the order's ETag, retrying on conflict;
+	// change reports whether it changed anything.
+	Update(ctx context.Context, id string, change func(*domain.Order) (bool, error)) (*domain.Order, error)
+	// AddToUser records that orderID belongs to userID (idempotent).
+	AddToUser(ctx context.Context, userID, orderID string) error
+	// UserOrders returns a user's order IDs, newest first.
+	UserOrders(ctx context.Context, userID string) ([]string, error)
+	GetMany(ctx context.Context, ids []string) ([]*domain.Order, error)
+}
+
+// Workflows starts the checkout and sends it events.
+type Workflows interface {
+	// StartCheckout starts the checkout of orderID; starting it again does nothing.
+	StartCheckout(ctx context.Context, orderID string) error
+	// Notify sends the checkout of orderID an event (EventCancel, EventShip).
+	Notify(ctx context.Context, orderID, event string) error
+}
+
+// Events a running checkout listens for during fulfilment.
+const (
+	EventCancel = "cancel"
+	EventShip   = "ship"
+)
+
+// EventPublisher publishes domain events.
+type EventPublisher interface {
+	Publish(ctx context.Context, e events.Event) error
+}
+
+// Users, Catalog, Inventory and Payments are the other services, as the
+// checkout needs them.
+
+// Users checks that an account exists.
+type Users interface {
+	Exists(ctx context.Context, userID string) (bool, error)
+}
+
+// Price is a product's current name and price.
+type Price struct {
+	Name  string
+	Price domain.Money
+}
+
+// Catalog prices products; found is false for an unknown product.
+type Catalog interface {
+	Price(ctx context.Context, productID string) (p Price, found bool, err error)
+}
+
+// Inventory holds, commits and releases stock for an order.
+type Inventory interface {
+	// Reserve answers ok=false with a reason when the stock is not there.
+	Reserve(ctx context.Context, orderID string, lines []domain.Line, ttl time.Duration) (ok bool, reason string, err error)
+	Commit(ctx context.Context, orderID string) error
+	Release(ctx context.Context, orderID string) error
+}
+
+// Payments charges and refunds an order.
+type Payments interface {
+	// Charge answers ok=false with a reason when the payment is declined.
+	Charge(ctx context.Context, o *domain.Order) (paymentID string, ok bool, reason string, err error)
+	// Refund refunds the whole payment under key; a repeat refunds nothing more.
+	Refund(ctx context.Context, paymentID, key string) error
+}

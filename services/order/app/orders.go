@@ -1,0 +1,205 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/daprshop/order/domain"
+	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/invalid"
+)
+
+// Orders implements the order use cases.
+type Orders struct {
+	store     Store
+	workflows Workflows
+	events    EventPublisher
+	now       func() time.Time
+}
+
+// NewOrders returns the use cases.
+func NewOrders(store Store, wf Workflows, pub EventPublisher) *Orders {
+	return &Orders{store: store, workflows: wf, events: pub, now: time.Now}
+}
+
+// PlaceInput is a new order.
+type PlaceInput struct {
+	IdempotencyKey string
+	Lines          []domain.Line
+	PaymentMethod  string
+}
+
+// Place records an order and starts its checkout. The buyer is who placed
+// it, never the body. A retry with the same Idempotency-Key and the same
+// request returns the same order (replayed) and starts nothing new; the same
+// key with another request is ErrKeyReused.
+func (os *Orders) Place(ctx context.Context, who identity.Principal, in PlaceInput) (*domain.Order, bool, error) {
+	o, err := domain.NewOrder(who.UserID, who.Email, in.IdempotencyKey, in.Lines, in.PaymentMethod, os.now())
+	if err != nil {
+		return nil, false, err
+	}
+	existing, err := os.store.Insert(ctx, o)
+	if err != nil {
+		return nil, false, err
+	}
+	replayed := existing != nil
+	if replayed {
+		if existing.UserID != who.UserID || !existing.SameRequest(o) {
+			return nil, false, domain.ErrKeyReused
+		}
+		o = existing
+	}
+	// Both calls are idempotent, so a retry also repairs a placement a crash
+	// cut short after the insert.
+	if err := os.store.AddToUser(ctx, o.UserID, o.ID); err != nil {
+		return nil, false, err
+	}
+	if err := os.workflows.StartCheckout(ctx, o.ID); err != nil {
+		return nil, false, fmt.Errorf("start checkout of %s: %w", o.ID, err)
+	}
+	if !replayed {
+		announce(ctx, os.events, events.TopicOrderCreated, o)
+	}
+	return o, replayed, nil
+}
+
+// Get returns an order to its buyer or an admin.
+func (os *Orders) Get(ctx context.Context, who identity.Principal, id string) (*domain.Order, error) {
+	o, err := os.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !who.CanAccess(o.UserID) {
+		return nil, domain.ErrNotFound // do not reveal others' order IDs
+	}
+	return o, nil
+}
+
+// Page is a page of a user's orders.
+type Page struct {
+	Items      []*domain.Order `json:"items"`
+	NextCursor string          `json:"nextCursor,omitempty"`
+	Total      int             `json:"total"`
+}
+
+// ListByUser pages through a user's orders, newest first, for that user or an admin.
+func (os *Orders) ListByUser(ctx context.Context, who identity.Principal, userID string, limit int, cursor string) (Page, error) {
+	if !who.CanAccess(userID) {
+		return Page{}, domain.ErrForbidden
+	}
+	if limit == 0 {
+		limit = 20
+	}
+	if limit < 1 || limit > 100 {
+		return Page{}, invalid.New("limit", "must be between 1 and 100")
+	}
+	ids, err := os.store.UserOrders(ctx, userID)
+	if err != nil {
+		return Page{}, err
+	}
+	start := 0
+	if cursor != "" {
+		// The cursor is the last order ID of the previous page: stable while
+		// new orders are added at the front.
+		i := slices.Index(ids, cursor)
+		if i < 0 {
+			return Page{}, invalid.New("cursor", "is not a cursor of this listing; start again without it")
+		}
+		start = i + 1
+	}
+	end := min(start+limit, len(ids))
+	page := Page{Total: len(ids), Items: []*domain.Order{}}
+	if start < end {
+		orders, err := os.store.GetMany(ctx, ids[start:end])
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = orders
+	}
+	if end < len(ids) {
+		page.NextCursor = ids[end-1]
+	}
+	return page, nil
+}
+
+// Cancel asks for an order to be cancelled, by its buyer or an admin. The
+// checkout compensates (refund, release) at its next step; the answer is
+// the order as it stands. Cancelling twice is harmless.
+func (os *Orders) Cancel(ctx context.Context, who identity.Principal, id string) (*domain.Order, error) {
+	if _, err := os.Get(ctx, who, id); err != nil {
+		return nil, err
+	}
+	o, err := os.store.Update(ctx, id, func(o *domain.Order) (bool, error) {
+		if o.Status == domain.StatusCancelled || o.CancelRequested {
+			return false, nil
+		}
+		if !o.Cancellable() {
+			return false, fmt.Errorf("%w: a %s order cannot be cancelled", domain.ErrTransition, o.Status)
+		}
+		o.CancelRequested = true
+		o.UpdatedAt = os.now().UTC()
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.Status != domain.StatusCancelled {
+		if err := os.workflows.Notify(ctx, id, EventCancel); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// SetStatus is an admin's status change: shipped (skips the rest of the
+// fulfilment wait), delivered, or cancelled (as Cancel).
+func (os *Orders) SetStatus(ctx context.Context, who identity.Principal, id string, to domain.Status) (*domain.Order, error) {
+	if !who.IsAdmin() {
+		return nil, domain.ErrForbidden
+	}
+	o, err := os.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if o.Status == to {
+		return o, nil
+	}
+	if !domain.CanMove(o.Status, to) {
+		return nil, fmt.Errorf("%w: %s to %s", domain.ErrTransition, o.Status, to)
+	}
+	switch to {
+	case domain.StatusCancelled:
+		return os.Cancel(ctx, who, id)
+	case domain.StatusShipped:
+		// Shipping is the checkout's step; tell it to ship now.
+		if err := os.workflows.Notify(ctx, id, EventShip); err != nil {
+			return nil, err
+		}
+		return o, nil
+	case domain.StatusDelivered:
+		return os.store.Update(ctx, id, func(o *domain.Order) (bool, error) {
+			return o.MoveTo(domain.StatusDelivered, os.now(), "by "+who.UserID)
+		})
+	default:
+		return nil, fmt.Errorf("%w: %s is set by the checkout", domain.ErrTransition, to)
+	}
+}
+
+func announce(ctx context.Context, pub EventPublisher, topic string, o *domain.Order) {
+	lines := make([]events.OrderLine, len(o.Lines))
+	for i, l := range o.Lines {
+		lines[i] = events.OrderLine{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity}
+		if l.UnitPrice != nil {
+			lines[i].UnitPrice = events.Money(*l.UnitPrice)
+		}
+	}
+	e := events.OrderEvent{OrderID: o.ID, UserID: o.UserID, Email: o.Email, Status: string(o.Status),
+		Lines: lines, Reason: o.Reason, At: o.UpdatedAt}
+	if o.Total != nil {
+		e.Total = events.Money(*o.Total)
+	}
+	events.Announce(ctx, pub, events.Event{ID: topic + "/" + o.ID, Topic: topic, Subject: o.ID, Data: e})
+}

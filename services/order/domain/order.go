@@ -1,0 +1,188 @@
+// Package domain holds the order: its lines and prices, its status and the
+// transitions allowed between statuses, with their history.
+package domain
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/daprshop/platform/invalid"
+)
+
+// Errors the HTTP port maps to statuses.
+var (
+	ErrNotFound  = errors.New("order not found")
+	ErrForbidden = errors.New("not allowed")
+	// ErrKeyReused refuses an Idempotency-Key reused with another request.
+	ErrKeyReused = errors.New("this Idempotency-Key was used with another request")
+	// ErrTransition refuses a status change the order's life does not allow.
+	ErrTransition = errors.New("status change not allowed")
+)
+
+// Status is where an order is in its life.
+type Status string
+
+const (
+	StatusPending   Status = "pending"   // placed; the checkout is running
+	StatusReserved  Status = "reserved"  // priced, stock held
+	StatusPaid      Status = "paid"      // charged, stock committed
+	StatusShipped   Status = "shipped"   // on its way; no longer cancellable
+	StatusDelivered Status = "delivered" // set by an admin
+	StatusCancelled Status = "cancelled" // compensated: refunded and released
+)
+
+// transitions lists where each status may go.
+var transitions = map[Status][]Status{
+	StatusPending:  {StatusReserved, StatusCancelled},
+	StatusReserved: {StatusPaid, StatusCancelled},
+	StatusPaid:     {StatusShipped, StatusCancelled},
+	StatusShipped:  {StatusDelivered},
+}
+
+// CanMove reports whether from may become to.
+func CanMove(from, to Status) bool { return slices.Contains(transitions[from], to) }
+
+// Money is an amount in the currency's minor unit.
+type Money struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// Line is a quantity of one product, priced by the checkout.
+type Line struct {
+	ProductID string `json:"productId"`
+	Name      string `json:"name,omitempty"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice *Money `json:"unitPrice,omitempty"`
+}
+
+// Transition is one entry of an order's history.
+type Transition struct {
+	Status Status    `json:"status"`
+	At     time.Time `json:"at"`
+	Note   string    `json:"note,omitempty"`
+}
+
+// Order is what a buyer asked for and where it stands.
+type Order struct {
+	ID            string `json:"id"`
+	UserID        string `json:"userId"`
+	Email         string `json:"email,omitempty"`
+	Lines         []Line `json:"lines"`
+	Total         *Money `json:"total,omitempty"`
+	PaymentMethod string `json:"paymentMethod"`
+	PaymentID     string `json:"paymentId,omitempty"`
+	Status        Status `json:"status"`
+	// Reason says why an order was cancelled.
+	Reason string `json:"reason,omitempty"`
+	// CancelRequested is set by a cancellation; the checkout acts on it at its next step.
+	CancelRequested bool         `json:"cancelRequested,omitempty"`
+	History         []Transition `json:"history"`
+	IdempotencyKey  string       `json:"-"`
+	RequestHash     string       `json:"-"`
+	CreatedAt       time.Time    `json:"createdAt"`
+	UpdatedAt       time.Time    `json:"updatedAt"`
+}
+
+// Limits of an order.
+const (
+	MaxLines        = 50
+	MaxLineQuantity = 1000
+)
+
+var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,100}$`)
+
+// orderNamespace derives order IDs from (user, Idempotency-Key).
+var orderNamespace = uuid.MustParse("6f1c2a34-4b0e-4d8e-9a53-0c4f3b7e21d5")
+
+// IDFor is the order ID of a user's request with an Idempotency-Key: the
+// same for every retry, so concurrent retries race for one record instead
+// of creating several orders.
+func IDFor(userID, key string) string {
+	return uuid.NewSHA1(orderNamespace, []byte(userID+"\x00"+key)).String()
+}
+
+// NewOrder validates a request and builds a pending order.
+func NewOrder(userID, email, key string, lines []Line, method string, now time.Time) (*Order, error) {
+	var v invalid.Error
+	if !keyPattern.MatchString(key) {
+		v.Add("Idempotency-Key", "header must be 1 to 100 printable characters")
+	}
+	if len(lines) == 0 || len(lines) > MaxLines {
+		v.Add("lines", "must hold 1 to 50 lines")
+	}
+	merged := map[string]int64{}
+	for i, l := range lines {
+		if l.ProductID == "" || len(l.ProductID) > 100 {
+			v.Add(fmt.Sprintf("lines[%d].productId", i), "is required")
+		}
+		if l.Quantity < 1 || l.Quantity > MaxLineQuantity {
+			v.Add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 1000")
+		}
+		merged[l.ProductID] += l.Quantity
+	}
+	if method == "" || len(method) > 100 {
+		v.Add("paymentMethod", "is required")
+	}
+	if err := v.OrNil(); err != nil {
+		return nil, err
+	}
+	out := make([]Line, 0, len(merged))
+	for id, q := range merged {
+		if q > MaxLineQuantity {
+			return nil, invalid.New("lines", "must not ask for more than 1000 units of one product")
+		}
+		out = append(out, Line{ProductID: id, Quantity: q})
+	}
+	slices.SortFunc(out, func(a, b Line) int { return strings.Compare(a.ProductID, b.ProductID) })
+	now = now.UTC()
+	o := &Order{ID: IDFor(userID, key), UserID: userID, Email: email, Lines: out, PaymentMethod: method,
+		Status: StatusPending, IdempotencyKey: key, CreatedAt: now, UpdatedAt: now,
+		History: []Transition{{Status: StatusPending, At: now}}}
+	o.RequestHash = o.hash()
+	return o, nil
+}
+
+// hash identifies what was asked for, to tell a retry from a reused key.
+func (o *Order) hash() string {
+	h := sha256.New()
+	for _, l := range o.Lines {
+		fmt.Fprintf(h, "%s\x00%d\x00", l.ProductID, l.Quantity)
+	}
+	h.Write([]byte(o.PaymentMethod))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// SameRequest reports whether q asks for what o was created from.
+func (o *Order) SameRequest(q *Order) bool { return o.RequestHash == q.RequestHash }
+
+// MoveTo changes the status along an allowed transition and records it.
+// Moving to the status the order already has does nothing.
+func (o *Order) MoveTo(to Status, at time.Time, note string) (bool, error) {
+	if o.Status == to {
+		return false, nil
+	}
+	if !CanMove(o.Status, to) {
+		return false, fmt.Errorf("%w: %s to %s", ErrTransition, o.Status, to)
+	}
+	at = at.UTC()
+	o.Status, o.UpdatedAt = to, at
+	o.History = append(o.History, Transition{Status: to, At: at, Note: note})
+	return true, nil
+}
+
+// Cancellable reports whether a cancellation can still be honoured.
+func (o *Order) Cancellable() bool { return CanMove(o.Status, StatusCancelled) }
+
+// Final reports whether the checkout is over for this order.
+func (o *Order) Final() bool {
+	return o.Status == StatusShipped || o.Status == StatusDelivered || o.Status == StatusCancelled
+}

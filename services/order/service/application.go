@@ -1,0 +1,115 @@
+// Package service wires the order service in one place.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/dapr/durabletask-go/workflow"
+	"go.uber.org/zap"
+
+	"github.com/daprshop/order/adapters"
+	"github.com/daprshop/order/app"
+	"github.com/daprshop/order/ports"
+	"github.com/daprshop/platform/bootstrap"
+	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/health"
+	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/httpserver"
+	"github.com/daprshop/platform/invoke"
+	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/sidecar"
+	"github.com/daprshop/platform/statestore"
+	"github.com/daprshop/platform/validate"
+)
+
+// Name and Port are the defaults of APP_ID and APP_PORT.
+const (
+	Name = "order"
+	Port = 8003
+)
+
+// Config is read from the environment at start (see README, "Configuration").
+type Config struct {
+	bootstrap.Base
+	StateStore string `env:"ORDER_STATE_STORE" default:"order-store" validate:"required"`
+	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
+	// Fulfilment is how long a paid order waits before it ships; it may be
+	// cancelled meanwhile.
+	Fulfilment time.Duration `env:"FULFILMENT_DELAY" default:"5s" validate:"min=0"`
+	// ReservationTTL is how long stock is held for an order being paid.
+	ReservationTTL time.Duration `env:"RESERVATION_TTL" default:"15m" validate:"min=1s"`
+	// StepAttempts bounds the retries of each checkout step before it compensates.
+	StepAttempts int `env:"CHECKOUT_STEP_ATTEMPTS" default:"5" validate:"min=1,max=100"`
+	// CallTimeout bounds each call to another service.
+	CallTimeout time.Duration `env:"CALL_TIMEOUT" default:"15s" validate:"min=100ms"`
+}
+
+// Run serves the order service and runs its checkouts until ctx ends.
+func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
+	client, err := sidecar.Dial(cfg.Sidecar)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	wf := workflow.NewClient(client.GrpcClientConn())
+	store := adapters.NewDaprStore(statestore.New(client, cfg.StateStore))
+	publisher := events.NewPublisher(client, cfg.PubSub, cfg.AppID)
+	services := adapters.NewServices(invoke.New(cfg.Sidecar.HTTPBase(), cfg.CallTimeout))
+
+	checkout := app.NewCheckout(store, services, services, services, services, publisher, app.CheckoutConfig{
+		Fulfilment:     cfg.Fulfilment,
+		ReservationTTL: cfg.ReservationTTL,
+		Retry: &workflow.RetryPolicy{MaxAttempts: cfg.StepAttempts, InitialRetryInterval: 500 * time.Millisecond,
+			BackoffCoefficient: 2, MaxRetryInterval: 10 * time.Second},
+	})
+	registry := workflow.NewRegistry()
+	if err := adapters.Register(registry, checkout); err != nil {
+		return err
+	}
+	orders := app.NewOrders(store, adapters.NewDaprWorkflows(wf), publisher)
+
+	var workerUp atomic.Bool
+	router := httpapi.NewRouter()
+	ports.NewHTTP(orders, validate.New()).Register(router)
+	handler := httpapi.Handler(router, httpapi.Options{
+		Log:      log,
+		Metrics:  middleware.NewHTTPMetrics(),
+		AppToken: cfg.Sidecar.AppToken,
+		Ready: health.Checks{
+			"sidecar": sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
+			"workflow-worker": func(context.Context) error {
+				if !workerUp.Load() {
+					return errors.New("workflow worker not connected yet")
+				}
+				return nil
+			},
+		},
+	})
+	worker := httpserver.StartupTask{
+		Name:    "start the workflow worker",
+		Timeout: cfg.StartupTimeout,
+		Run: func(startup context.Context) error {
+			// The first connection needs the sidecar up, so it is retried; once
+			// connected the worker lives as long as the service and reconnects
+			// by itself.
+			for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+				err := wf.StartWorker(ctx, registry)
+				if err == nil {
+					workerUp.Store(true)
+					return nil
+				}
+				select {
+				case <-startup.Done():
+					return fmt.Errorf("connect the workflow worker: %w (last error: %v)", startup.Err(), err)
+				case <-time.After(delay):
+				}
+			}
+		},
+	}
+	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, worker)
+}

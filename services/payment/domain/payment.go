@@ -1,0 +1,127 @@
+// Package domain holds the payment service's entity: a charge for one order,
+// its refunds, and the rules that keep money right (integer minor units, one
+// charge per order, no refund beyond the charge, one refund per key).
+package domain
+
+import (
+	"errors"
+	"regexp"
+	"time"
+
+	"github.com/daprshop/platform/invalid"
+)
+
+// Errors the HTTP port maps to statuses.
+var (
+	ErrNotFound = errors.New("payment not found")
+	// ErrMismatch refuses a second charge for an order with another amount or method.
+	ErrMismatch = errors.New("this order was already charged with another amount or payment method")
+	// ErrNotCaptured refuses a refund of a payment that did not succeed.
+	ErrNotCaptured = errors.New("only a succeeded payment can be refunded")
+	// ErrOverRefund refuses refunds beyond what was charged.
+	ErrOverRefund = errors.New("refunds would exceed the amount charged")
+	// ErrRefundMismatch refuses a refund key reused with another amount.
+	ErrRefundMismatch = errors.New("this refund key was used with another amount")
+)
+
+// Status of a payment.
+type Status string
+
+const (
+	StatusPending   Status = "pending" // the provider has not answered for good yet
+	StatusSucceeded Status = "succeeded"
+	StatusDeclined  Status = "declined"
+)
+
+// Money is an amount in the currency's minor unit.
+type Money struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// Refund is money given back, once per key.
+type Refund struct {
+	Key    string    `json:"key"`
+	Amount int64     `json:"amount"`
+	At     time.Time `json:"at"`
+}
+
+// Payment is the charge for one order. Its ID is derived from the order ID,
+// so one order can never have two charges.
+type Payment struct {
+	ID        string    `json:"id"`
+	OrderID   string    `json:"orderId"`
+	Email     string    `json:"email,omitempty"`
+	Amount    Money     `json:"amount"`
+	Method    string    `json:"method"`
+	Status    Status    `json:"status"`
+	Reason    string    `json:"reason,omitempty"`
+	Attempts  int       `json:"attempts"`
+	Refunds   []Refund  `json:"refunds,omitempty"`
+	Refunded  int64     `json:"refunded"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// IDFor is the payment ID of an order.
+func IDFor(orderID string) string { return "pay_" + orderID }
+
+var (
+	idPattern       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+)
+
+// NewPayment validates a charge request.
+func NewPayment(orderID, email string, amount Money, method string, now time.Time) (*Payment, error) {
+	var v invalid.Error
+	if !idPattern.MatchString(orderID) {
+		v.Add("orderId", "must be 1 to 100 letters, digits, '.', '_' or '-'")
+	}
+	if amount.Amount <= 0 || amount.Amount > 100_000_000 {
+		v.Add("amount.amount", "must be between 1 and 100000000 minor units")
+	}
+	if !currencyPattern.MatchString(amount.Currency) {
+		v.Add("amount.currency", "must be an ISO 4217 code such as EUR")
+	}
+	if method == "" || len(method) > 100 {
+		v.Add("method", "is required")
+	}
+	if err := v.OrNil(); err != nil {
+		return nil, err
+	}
+	now = now.UTC()
+	return &Payment{ID: IDFor(orderID), OrderID: orderID, Email: email, Amount: amount, Method: method,
+		Status: StatusPending, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// SameCharge reports whether a repeated request asks for the same charge.
+func (p *Payment) SameCharge(q *Payment) bool {
+	return p.OrderID == q.OrderID && p.Amount == q.Amount && p.Method == q.Method
+}
+
+// AddRefund refunds amount under key (0 = everything not yet refunded). It
+// returns whether anything changed: a key already used with the same amount
+// changes nothing.
+func (p *Payment) AddRefund(key string, amount int64, now time.Time) (bool, error) {
+	if p.Status != StatusSucceeded {
+		return false, ErrNotCaptured
+	}
+	if amount == 0 {
+		amount = p.Amount.Amount - p.Refunded
+	}
+	for _, r := range p.Refunds {
+		if r.Key == key {
+			if r.Amount != amount && amount != 0 {
+				return false, ErrRefundMismatch
+			}
+			return false, nil
+		}
+	}
+	if amount <= 0 || p.Refunded+amount > p.Amount.Amount {
+		return false, ErrOverRefund
+	}
+	p.Refunds = append(p.Refunds, Refund{Key: key, Amount: amount, At: now.UTC()})
+	p.Refunded += amount
+	p.UpdatedAt = now.UTC()
+	return true, nil
+}

@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/daprshop/devrun/runner"
+	"github.com/daprshop/platform/daprtest"
+)
+
+// poison publishes an order.paid event addressed to the test domain the
+// notifier's sender always refuses as a temporary failure. It must be
+// delivered exactly 1 + maxRetries times (the eventDelivery policy), land in
+// the dead-letter topic, and a replay must put it through again.
+func poison(t *testing.T, run *runner.Run, gw client, admin string) {
+	want := configuredDeliveries(t)
+	pub := daprtest.Start(t, daprtest.Options{AppID: "e2e-pub-" + uuid.NewString()[:8], ResourcesDirs: run.ResourcesPaths("notification")})
+	id := "poison-" + uuid.NewString()[:8]
+	req, _ := http.NewRequest("POST", pub.HTTPBase()+"/v1.0/publish/pubsub/order.paid?metadata.cloudevent.id="+id,
+		strings.NewReader(`{"orderId":"`+id+`","email":"nobody@fail.invalid","total":{"amount":100,"currency":"EUR"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Fatalf("publish: %s", resp.Status)
+	}
+
+	deadLetter := func(deliveries int) map[string]any {
+		t.Helper()
+		deadline := time.Now().Add(45 * time.Second)
+		for {
+			r := gw.do("GET", "/api/admin/deadletters", "", "Authorization", admin)
+			expect(t, "dead letters", r, 200)
+			for _, it := range r.body["items"].([]any) {
+				d := it.(map[string]any)
+				if d["id"] == id && int(d["deliveries"].(float64)) >= deliveries {
+					return d
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("dead letter %s with %d deliveries not there after 45s: %s", id, deliveries, r.raw)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	d := deadLetter(want)
+	if int(d["deliveries"].(float64)) != want || d["topic"] != "order.paid" {
+		t.Fatalf("dead letter %v: want exactly %d deliveries of order.paid", d, want)
+	}
+	expect(t, "replay", gw.do("POST", "/api/admin/deadletters/"+id+"/replay", "", "Authorization", admin), 202)
+	d = deadLetter(2 * want)
+	if int(d["deliveries"].(float64)) != 2*want || d["replays"].(float64) != 1 {
+		t.Fatalf("after replay: %v: want %d deliveries and 1 replay", d, 2*want)
+	}
+	expect(t, "customers cannot see dead letters", gw.do("GET", "/api/admin/deadletters", ""), 401)
+}
+
+// crash places 20 orders, kills the order service and its sidecar with
+// SIGKILL while they are in flight, restarts them, and checks that every
+// order ends shipped or cancelled, that no order was charged twice, and that
+// the stock adds up.
+func crash(t *testing.T, run *runner.Run, gw client, admin string) {
+	const initial = 1000
+	product := newProduct(t, gw, admin, initial, 1500)
+	s := newShopper(t, gw)
+	type placed struct {
+		id  string
+		qty int
+	}
+	var orders []placed
+	for i := range 20 {
+		qty := 1 + i%3
+		r := s.order(fmt.Sprintf("crash-%d", i), "tok_visa", line(product, qty))
+		expect(t, "place", r, 201)
+		orders = append(orders, placed{r.body["id"].(string), qty})
+	}
+	statuses := map[string]int{}
+	for _, o := range orders[:5] {
+		r := s.gw.do("GET", "/api/orders/"+o.id, "", "Authorization", s.bearer)
+		statuses[fmt.Sprint(r.body["status"])]++
+	}
+	t.Logf("killing order + order-dapr; first 5 orders were %v", statuses)
+	if err := run.Kill("order"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := run.Restart(ctx, "order"); err != nil {
+		t.Fatal(err)
+	}
+
+	shipped := 0
+	for _, o := range orders {
+		final := s.waitFinal(t, o.id, 2*time.Minute)
+		switch final["status"] {
+		case "shipped":
+			shipped += o.qty
+			p := payment(t, gw, admin, final["paymentId"].(string))
+			if p["status"] != "succeeded" || p["attempts"].(float64) != 1 || p["refunded"].(float64) != 0 {
+				t.Errorf("order %s shipped with payment %v", o.id, p)
+			}
+		case "cancelled":
+			if pid, _ := final["paymentId"].(string); pid != "" {
+				p := payment(t, gw, admin, pid)
+				if p["status"] == "succeeded" && p["refunded"] != p["amount"].(map[string]any)["amount"] {
+					t.Errorf("order %s cancelled but payment %v not refunded", o.id, p)
+				}
+			}
+		}
+	}
+	if got := available(t, gw, product); got != initial-shipped {
+		t.Fatalf("stock %d, want %d - %d shipped = %d", got, initial, shipped, initial-shipped)
+	}
+	t.Logf("after the crash: %d units shipped over %d orders, stock %d", shipped, len(orders), initial-shipped)
+}
