@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -268,6 +269,27 @@ func checkout(t *testing.T, run *runner.Run, gw client, admin string) {
 
 	t.Run("crash: kill -9 the order service and its sidecar with 20 orders in flight", func(t *testing.T) {
 		crash(t, run, gw, admin)
+	})
+
+	t.Run("restart placement and the scheduler with orders in flight", func(t *testing.T) {
+		s := newShopper(t, gw)
+		product := newProduct(t, gw, admin, 50, 999)
+		var ids []string
+		for i := range 5 {
+			r := s.order(fmt.Sprintf("cp-%d", i), "tok_visa", line(product, 1))
+			expect(t, "place", r, 201)
+			ids = append(ids, r.body["id"].(string))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := run.RestartControlPlane(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
+			if o := s.waitFinal(t, id, 2*time.Minute); o["status"] != "shipped" {
+				t.Errorf("order %s ended %v: %v", id, o["status"], o["reason"])
+			}
+		}
 	})
 }
 

@@ -61,6 +61,7 @@ type Run struct {
 	appToken  string
 	outbox    string
 	daprBin   string
+	stateDir  string
 	apps      []*app
 	cp        *controlPlane
 	console   *console
@@ -403,6 +404,7 @@ func (r *Run) build(ctx context.Context, binDir string) error {
 }
 
 func (r *Run) startControlPlane(daprBin, stateDir string) error {
+	r.stateDir = stateDir
 	cp := r.cp
 	itoa := strconv.Itoa
 	placement, err := r.console.start("placement", "90", r.root, filepath.Join(daprBin, "placement"), []string{
@@ -593,6 +595,31 @@ func (r *Run) Restart(ctx context.Context, appID string) error {
 	return r.waitFor(ctx, 2*time.Minute, []check{
 		{a.AppID + "-dapr", fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.DaprHTTPPort)},
 		{a.AppID, fmt.Sprintf("http://127.0.0.1:%d/readyz", a.AppPort)},
+	})
+}
+
+// RestartControlPlane stops placement and the scheduler (SIGTERM) and
+// starts them again on the same ports and data, as a rolling upgrade would;
+// workflows in flight must carry on.
+func (r *Run) RestartControlPlane(ctx context.Context) error {
+	if r.cp == nil || len(r.tiers) == 0 {
+		return fmt.Errorf("this run has no control plane")
+	}
+	for _, p := range r.tiers[0] {
+		p.stop(10 * time.Second)
+	}
+
+	if err := r.startControlPlane(r.daprBin, r.stateDir); err != nil {
+		return err
+	}
+	// startControlPlane appended a tier; it replaces the first.
+	r.tiers[0], r.tiers = r.tiers[len(r.tiers)-1], r.tiers[:len(r.tiers)-1]
+	for _, p := range r.tiers[0] {
+		go r.watchProcess(p)
+	}
+	return r.waitFor(ctx, 2*time.Minute, []check{
+		{"placement", fmt.Sprintf("http://127.0.0.1:%d/healthz", r.cp.placementHealth)},
+		{"scheduler", fmt.Sprintf("http://127.0.0.1:%d/healthz", r.cp.schedulerHealth)},
 	})
 }
 
