@@ -41,6 +41,15 @@ bench: dapr ## catalog read path through gateway + sidecars vs direct (req/s, p5
 seed: ## load the demo catalog into a running `make run` (DEMO_CATALOG=n products, default 1000)
 	cd services/product && APP_ID=product DAPR_GRPC_PORT=50103 DEMO_CATALOG=$${DEMO_CATALOG:-1000} go run . seed
 
+.PHONY: deadletters
+deadletters: ## list the events that reached the dead-letter topic (with make run going)
+	@curl -sf localhost:3505/v1.0/invoke/notification/method/admin/deadletters; echo
+
+.PHONY: replay
+replay: ## put a dead letter back on its topic: make replay ID=<event id>
+	@test -n "$(ID)" || { echo "usage: make replay ID=<event id>"; exit 2; }
+	@curl -sf -X POST localhost:3505/v1.0/invoke/notification/method/admin/deadletters/$(ID)/replay; echo
+
 .PHONY: test-unit
 test-unit: ## fast tests only: no sidecars, no databases
 	go test -short $(GO_TEST_FLAGS) $(PKGS)
@@ -52,7 +61,7 @@ lint: ## gofmt and go vet
 
 .PHONY: tidy
 tidy: ## go mod tidy in every module
-	@for m in services/platform services/user services/gateway services/product tools/devrun test/e2e; do (cd $$m && GOWORK=off go mod tidy); done
+	@for m in services/platform services/user services/gateway services/product services/order services/payment services/notification tools/devrun test/e2e; do (cd $$m && GOWORK=off go mod tidy); done
 
 .PHONY: clean
 clean: ## remove build output and run state (keeps the Dapr build and dev secrets)

@@ -40,7 +40,9 @@ func RepoComponent(t testing.TB, file, keyPrefix string) string {
 	return c
 }
 
-// RedisPubSub is a Redis Streams pub/sub component named "pubsub".
+// RedisPubSub is a Redis Streams pub/sub component named "pubsub", on a
+// Redis database of this test process's own (1-14), so test events do not
+// reach `make run`'s subscribers (database 0).
 func RedisPubSub(addr string) string {
 	return fmt.Sprintf(`
 apiVersion: dapr.io/v1alpha1
@@ -51,8 +53,12 @@ spec:
   version: v1
   metadata:
     - {name: redisHost, value: "%s"}
-`, addr)
+    - {name: redisDB, value: "%d"}
+`, addr, processDB)
 }
+
+// processDB is this test process's Redis database for streams.
+var processDB = 1 + os.Getpid()%14
 
 // StartApp runs a service in-process beside a real daprd, the way a test
 // of a whole service needs it. It picks the app's and the sidecar's ports and

@@ -3,7 +3,6 @@ package events_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
@@ -23,16 +22,7 @@ func TestPublishSetsCloudEventAttributes(t *testing.T) {
 	}
 	run := requestid.New()[:8]
 	topic := "it.events." + run
-	pubsub := fmt.Sprintf(`
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: pubsub}
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-    - {name: redisHost, value: "%s"}
-`, daprtest.Redis(t))
+	pubsub := daprtest.RedisPubSub(daprtest.Redis(t))
 
 	inbox := daprtest.Subscribe(t, "it-sub-"+run, "pubsub", []string{topic}, daprtest.Options{Resources: []string{pubsub}})
 	pub := daprtest.Start(t, daprtest.Options{AppID: "it-pub-" + run, Resources: []string{pubsub}})

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 
@@ -117,6 +116,3 @@ func changed(topic, id string, v ProductView) events.Event {
 		Price: events.Money(v.Price), Available: v.Available, Version: v.Version, At: v.UpdatedAt,
 	}}
 }
-
-// ErrNotReady means the catalog has not been loaded yet.
-var ErrNotReady = errors.New("the catalog is loading; retry shortly")
