@@ -186,24 +186,40 @@ func (w *lineWriter) flush() {
 	}
 }
 
-// tail keeps a process's last lines, to explain why it died.
+// tail keeps a process's last lines, and its last error lines apart (a
+// dying daprd or scheduler often logs its reason well before its last
+// lines), to explain why it died.
 type tail struct {
-	mu    sync.Mutex
-	lines []string
-	max   int
+	mu     sync.Mutex
+	lines  []string
+	errors []string
+	max    int
 }
 
 func (t *tail) add(s string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.lines = append(t.lines, s)
-	if len(t.lines) > t.max {
-		t.lines = t.lines[len(t.lines)-t.max:]
+	t.lines = keepLast(append(t.lines, s), t.max)
+	l := strings.ToLower(s)
+	if strings.Contains(l, "level=error") || strings.Contains(l, "level=fatal") || strings.Contains(l, `"level":"error"`) ||
+		strings.Contains(l, `"level":"fatal"`) || strings.Contains(l, "panic:") {
+		t.errors = keepLast(append(t.errors, s), 5)
 	}
+}
+
+func keepLast(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
 }
 
 func (t *tail) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return strings.Join(t.lines, "\n")
+	out := strings.Join(t.lines, "\n")
+	if len(t.errors) > 0 {
+		out = "errors:\n" + strings.Join(t.errors, "\n") + "\nlast lines:\n" + out
+	}
+	return out
 }
