@@ -39,7 +39,7 @@ bench: dapr ## catalog read path through gateway + sidecars vs direct (req/s, p5
 
 .PHONY: seed
 seed: ## load the demo catalog into a running `make run` (DEMO_CATALOG=n products, default 1000)
-	cd services/product && APP_ID=product DAPR_GRPC_PORT=50103 DEMO_CATALOG=$${DEMO_CATALOG:-1000} go run . seed
+	cd services/product && APP_ID=product DAPR_GRPC_PORT=3602 DEMO_CATALOG=$${DEMO_CATALOG:-1000} go run . seed
 
 .PHONY: deadletters
 deadletters: ## list the events that reached the dead-letter topic (with make run going)

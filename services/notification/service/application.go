@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		adapters.NewRepublisher(events.NewPublisher(client, cfg.PubSub, cfg.AppID)),
 	)
 	router := httpapi.NewRouter()
-	ports.NewHTTP(notifier, []string{cfg.AppID}).Register(router)
+	ports.NewHTTP(notifier).Register(router)
 	handler := httpapi.Handler(router, httpapi.Options{
 		Log:      log,
 		Metrics:  middleware.NewHTTPMetrics(),

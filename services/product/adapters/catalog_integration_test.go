@@ -60,6 +60,19 @@ func TestCatalogAtScale(t *testing.T) {
 			}
 			t.Logf("imported %d products in %s", len(seeds), time.Since(start).Round(time.Millisecond))
 
+			// Importing again over products whose stock has moved (and was
+			// written with first-write concurrency) keeps them as they are.
+			moved := seeds[7].Product.ID
+			if _, _, err := writer.UpdateStock(ctx, moved, func(s *domain.Stock) (bool, error) { return s.Set(12345), nil }); err != nil {
+				t.Fatal(err)
+			}
+			if err := writer.Import(ctx, seeds[:500]); err != nil {
+				t.Fatalf("second import: %v", err)
+			}
+			if _, s, err := writer.Get(ctx, moved); err != nil || s.Available != 12345 {
+				t.Fatalf("a re-import reset moved stock: %+v %v", s, err)
+			}
+
 			replica := adapters.NewIndex(store, zap.NewNop())
 			if err := replica.Refresh(ctx); err != nil {
 				t.Fatal(err)

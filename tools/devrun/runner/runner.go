@@ -292,11 +292,13 @@ func controlPlaneFor(rf *RunFile) (*controlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Health, metrics, raft and etcd ports are fixed offsets clear of the
-	// defaults (8080, 9090, 2379, 2380, 8201) that collide with other software.
+	// Health, metrics, raft and etcd ports: clear of the defaults (8080,
+	// 9090, 2379, 2380, 8201) that collide with other software, and below
+	// Linux's ephemeral range (32768+), where an outgoing connection can be
+	// holding the port when we start.
 	return &controlPlane{
-		placementPort: pp, placementHealth: 58005, placementMetrics: 59005, placementRaft: 58201,
-		schedulerPort: sp, schedulerHealth: 58006, schedulerMetrics: 59006, etcdClient: 52379, etcdPeer: 52380,
+		placementPort: pp, placementHealth: 8205, placementMetrics: 9205, placementRaft: 8211,
+		schedulerPort: sp, schedulerHealth: 8206, schedulerMetrics: 9206, etcdClient: 12379, etcdPeer: 12380,
 	}, nil
 }
 
@@ -351,12 +353,9 @@ func (r *Run) preflight() error {
 			continue
 		}
 		seen[u.port] = u.what
-		ln, err := net.Listen("tcp", ":"+strconv.Itoa(u.port))
-		if err != nil {
+		if !portFree(u.port) {
 			problems = append(problems, fmt.Sprintf("port %d (%s) is in use: is another `make run` still running? (see: ss -ltnp 'sport = :%d')", u.port, u.what, u.port))
-			continue
 		}
-		ln.Close()
 	}
 	var paths []string
 	for _, a := range r.apps {
@@ -376,6 +375,20 @@ func (r *Run) preflight() error {
 		return errors.New("cannot start:\n  - " + strings.Join(problems, "\n  - "))
 	}
 	return nil
+}
+
+// portFree reports whether port can be listened on. A port in the
+// ephemeral range can be held for a moment by an outgoing connection, so a
+// busy port is tried again for up to two seconds.
+func portFree(port int) bool {
+	for try := 0; try < 10; try++ {
+		if ln, err := net.Listen("tcp", ":"+strconv.Itoa(port)); err == nil {
+			ln.Close()
+			return true
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return false
 }
 
 // build compiles `go run <pkg>` commands into binaries, so that a stop
