@@ -3,7 +3,6 @@ package service
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,7 +13,6 @@ import (
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
-	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/sidecar"
 )
 
@@ -50,14 +48,8 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 	router := httpapi.NewRouter()
 	ports.Routes(router, invoker, ports.NewAuthenticator(verifier))
-	handler := httpapi.Handler(router, httpapi.Options{
-		Log:     log,
-		Metrics: middleware.NewHTTPMetrics(),
-		Ready: health.Checks{
-			"sidecar":    sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
-			"verify-key": verifier.Ready,
-		},
-	})
+	// The gateway is public: no sidecar app token is asked of its callers.
+	cfg.Sidecar.AppToken = ""
 
 	loadKey := httpserver.StartupTask{
 		Name:    "load JWT verification key",
@@ -66,5 +58,5 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			return verifier.Load(ctx, client, cfg.SecretStore, cfg.VerifyKeySecret)
 		},
 	}
-	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, loadKey)
+	return cfg.Serve(ctx, router, log, health.Checks{"verify-key": verifier.Ready}, loadKey)
 }

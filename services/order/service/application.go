@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
 	"github.com/daprshop/platform/invoke"
-	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/platform/validate"
@@ -76,20 +74,14 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	var workerUp atomic.Bool
 	router := httpapi.NewRouter()
 	ports.NewHTTP(orders, validate.New()).Register(router)
-	handler := httpapi.Handler(router, httpapi.Options{
-		Log:      log,
-		Metrics:  middleware.NewHTTPMetrics(),
-		AppToken: cfg.Sidecar.AppToken,
-		Ready: health.Checks{
-			"sidecar": sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
-			"workflow-worker": func(context.Context) error {
-				if !workerUp.Load() {
-					return errors.New("workflow worker not connected yet")
-				}
-				return nil
-			},
+	ready := health.Checks{
+		"workflow-worker": func(context.Context) error {
+			if !workerUp.Load() {
+				return errors.New("workflow worker not connected yet")
+			}
+			return nil
 		},
-	})
+	}
 	worker := httpserver.StartupTask{
 		Name:    "start the workflow worker",
 		Timeout: cfg.StartupTimeout,
@@ -111,5 +103,5 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			}
 		},
 	}
-	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, worker)
+	return cfg.Serve(ctx, router, log, ready, worker)
 }

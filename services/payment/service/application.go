@@ -3,7 +3,6 @@ package service
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"go.uber.org/zap"
@@ -13,10 +12,7 @@ import (
 	"github.com/daprshop/payment/ports"
 	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/events"
-	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
-	"github.com/daprshop/platform/httpserver"
-	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/platform/validate"
@@ -52,11 +48,5 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 	router := httpapi.NewRouter()
 	ports.NewHTTP(payments, validate.New(), cfg.Callers).Register(router)
-	handler := httpapi.Handler(router, httpapi.Options{
-		Log:      log,
-		Metrics:  middleware.NewHTTPMetrics(),
-		AppToken: cfg.Sidecar.AppToken,
-		Ready:    health.Checks{"sidecar": sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second})},
-	})
-	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log)
+	return cfg.Serve(ctx, router, log, nil)
 }

@@ -5,15 +5,22 @@ package bootstrap
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 
 	"github.com/daprshop/platform/envconfig"
+	"github.com/daprshop/platform/health"
+	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/httpserver"
 	"github.com/daprshop/platform/logging"
+	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/sidecar"
 )
 
@@ -80,4 +87,20 @@ func mainErr[C Config](name string, port int, cfg C, run func(context.Context, C
 	defer func() { _ = log.Sync() }()
 	log.Info("starting", envconfig.Fields(cfg)...)
 	return run(ctx, cfg, log)
+}
+
+// Serve serves router as every service does until ctx ends: the standard
+// middleware and operational endpoints (httpapi.Handler), the sidecar's app
+// token, and a /readyz that checks the sidecar plus checks; tasks run in the
+// background after the server starts (see httpserver.StartupTask).
+func (b *Base) Serve(ctx context.Context, router *mux.Router, log *zap.Logger, checks health.Checks, tasks ...httpserver.StartupTask) error {
+	ready := health.Checks{"sidecar": sidecar.Check(b.Sidecar, &http.Client{Timeout: 2 * time.Second})}
+	maps.Copy(ready, checks)
+	handler := httpapi.Handler(router, httpapi.Options{
+		Log:      log,
+		Metrics:  middleware.NewHTTPMetrics(),
+		AppToken: b.Sidecar.AppToken,
+		Ready:    ready,
+	})
+	return httpserver.Run(ctx, httpserver.Defaults(b.Addr()), handler, log, tasks...)
 }

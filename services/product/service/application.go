@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +18,6 @@ import (
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
-	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/platform/validate"
@@ -89,20 +87,14 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	var catalogLoaded atomic.Bool
 	router := httpapi.NewRouter()
 	ports.NewHTTP(catalog, inventory, validate.New(), cfg.InventoryCallers).Register(router)
-	handler := httpapi.Handler(router, httpapi.Options{
-		Log:      log,
-		Metrics:  middleware.NewHTTPMetrics(),
-		AppToken: cfg.Sidecar.AppToken,
-		Ready: health.Checks{
-			"sidecar": sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
-			"catalog": func(context.Context) error {
-				if !catalogLoaded.Load() {
-					return errors.New("catalog not loaded yet")
-				}
-				return nil
-			},
+	ready := health.Checks{
+		"catalog": func(context.Context) error {
+			if !catalogLoaded.Load() {
+				return errors.New("catalog not loaded yet")
+			}
+			return nil
 		},
-	})
+	}
 
 	go p.index.Run(ctx, cfg.IndexRefresh)
 	loadCatalog := httpserver.StartupTask{
@@ -130,7 +122,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			return nil
 		},
 	}
-	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, loadCatalog)
+	return cfg.Serve(ctx, router, log, ready, loadCatalog)
 }
 
 // Seed loads the demo catalog (DEMO_CATALOG products, 1000 if unset) through

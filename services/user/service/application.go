@@ -4,7 +4,6 @@ package service
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,7 +14,6 @@ import (
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
-	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/platform/validate"
@@ -68,16 +66,6 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 	router := httpapi.NewRouter()
 	ports.NewHTTP(svc, validate.New()).Register(router)
-	handler := httpapi.Handler(router, httpapi.Options{
-		Log:      log,
-		Metrics:  middleware.NewHTTPMetrics(),
-		AppToken: cfg.Sidecar.AppToken,
-		Ready: health.Checks{
-			"sidecar":     sidecar.Check(cfg.Sidecar, &http.Client{Timeout: 2 * time.Second}),
-			"signing-key": signer.Ready,
-			"user-store":  store.Ready,
-		},
-	})
 
 	loadKey := httpserver.StartupTask{
 		Name:    "load JWT signing key",
@@ -86,5 +74,5 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			return signer.Load(ctx, client, cfg.SecretStore, cfg.SigningKeySecret)
 		},
 	}
-	return httpserver.Run(ctx, httpserver.Defaults(cfg.Addr()), handler, log, loadKey)
+	return cfg.Serve(ctx, router, log, health.Checks{"signing-key": signer.Ready, "user-store": store.Ready}, loadKey)
 }
