@@ -5,8 +5,6 @@
 package daprtest
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"fmt"
 	"net/http"
@@ -19,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daprshop/platform/daprbin"
 	"github.com/daprshop/platform/daprconfig"
 	"github.com/daprshop/platform/freeport"
 )
@@ -234,32 +233,11 @@ func DaprdPath(t testing.TB) string {
 	if p := os.Getenv("DAPRD_PATH"); p != "" {
 		return p
 	}
-	root := RepoRoot(t)
-	version, err := PinnedVersion(root)
+	dir, err := daprbin.Dir(RepoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(root, ".bin", "dapr", version, "daprd")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("daprd %s is not built (%v): run `make dapr` first", version, err)
-	}
-	return p
-}
-
-// PinnedVersion reads the Dapr version required in tools/dapr/go.mod.
-func PinnedVersion(root string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "tools", "dapr", "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 3 && f[0] == "require" && f[1] == "github.com/dapr/dapr" {
-			return strings.TrimPrefix(f[2], "v"), nil
-		}
-	}
-	return "", fmt.Errorf("tools/dapr/go.mod does not require github.com/dapr/dapr")
+	return filepath.Join(dir, "daprd")
 }
 
 func tail(path string, n int) string {

@@ -33,25 +33,3 @@ func StartScheduler(t testing.TB) string {
 	}
 	return "localhost:" + strconv.Itoa(port)
 }
-
-// StartPlacement runs a Dapr placement service (actors, workflows) on free
-// ports and returns the address to pass as Options.PlacementAddress.
-func StartPlacement(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	port, health := FreePort(t), FreePort(t)
-	args := []string{
-		"--port", strconv.Itoa(port), "--healthz-port", strconv.Itoa(health),
-		"--metrics-port", strconv.Itoa(FreePort(t)),
-		"--initial-cluster", "dapr-placement-0=127.0.0.1:" + strconv.Itoa(FreePort(t)),
-		"--listen-address", "127.0.0.1", "--healthz-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1",
-	}
-	bin := filepath.Join(filepath.Dir(DaprdPath(t)), "placement")
-	logPath := filepath.Join(dir, "placement.log")
-	stop, exited := startProcess(t, "placement", bin, args, nil, logPath)
-	t.Cleanup(stop)
-	if err := waitHealthy(fmt.Sprintf("http://127.0.0.1:%d/healthz", health), 60*time.Second, exited); err != nil {
-		t.Fatalf("placement did not become healthy: %v\n%s", err, tail(logPath, 40))
-	}
-	return "localhost:" + strconv.Itoa(port)
-}

@@ -39,9 +39,6 @@ func NewHTTPMetrics() *HTTPMetrics {
 	return m
 }
 
-// Registry lets a service register metrics of its own next to these.
-func (m *HTTPMetrics) Registry() *prometheus.Registry { return m.registry }
-
 // Handler serves /metrics in the Prometheus text format.
 func (m *HTTPMetrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})

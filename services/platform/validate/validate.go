@@ -42,11 +42,6 @@ func New() *Validator {
 	return &Validator{v: v}
 }
 
-// RegisterValidation adds a custom tag (for example a password policy).
-func (v *Validator) RegisterValidation(tag string, fn validator.Func) error {
-	return v.v.RegisterValidation(tag, fn)
-}
-
 // Struct validates s and returns nil or a 400 problem listing every bad field.
 func (v *Validator) Struct(s any) error {
 	err := v.v.Struct(s)

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/daprshop/platform/daprbin"
 	"github.com/daprshop/platform/freeport"
 	"github.com/daprshop/platform/probe"
 )
@@ -146,7 +147,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	if err := r.preflight(); err != nil {
 		return nil, err
 	}
-	daprBin, err := daprBinDir(root)
+	daprBin, err := daprbin.Dir(root)
 	if err != nil {
 		return nil, err
 	}
@@ -714,27 +715,6 @@ func probeHTTP(ctx context.Context, client *http.Client, url string) string {
 		return resp.Status + ": " + s
 	}
 	return resp.Status
-}
-
-func daprBinDir(root string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "tools", "dapr", "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	var version string
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 3 && f[0] == "require" && f[1] == "github.com/dapr/dapr" {
-			version = strings.TrimPrefix(f[2], "v")
-		}
-	}
-	dir := filepath.Join(root, ".bin", "dapr", version)
-	for _, bin := range []string{"daprd", "placement", "scheduler"} {
-		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
-			return "", fmt.Errorf("Dapr %s is not built (%s missing): run `make dapr`", version, bin)
-		}
-	}
-	return dir, nil
 }
 
 func indent(s string) string {
