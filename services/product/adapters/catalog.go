@@ -89,8 +89,9 @@ func (c *DaprCatalog) Get(ctx context.Context, id string) (*domain.Product, *dom
 }
 
 // Update changes a product's fields under its ETag and re-lists it (which
-// also repairs an index entry lost to a crash).
-func (c *DaprCatalog) Update(ctx context.Context, id string, change func(*domain.Product) error) (*domain.Product, error) {
+// also repairs an index entry lost to a crash). It returns the stock it
+// read for the listing.
+func (c *DaprCatalog) Update(ctx context.Context, id string, change func(*domain.Product) error) (*domain.Product, *domain.Stock, error) {
 	p, err := statestore.Update(ctx, c.store, productKey(id), statestore.DefaultRetry, func(p *domain.Product, found bool) (bool, error) {
 		if !found {
 			return false, domain.ErrNotFound
@@ -98,13 +99,13 @@ func (c *DaprCatalog) Update(ctx context.Context, id string, change func(*domain
 		return true, change(p)
 	})
 	if err != nil {
-		return nil, conflictToDomain(err)
+		return nil, nil, conflictToDomain(err)
 	}
 	var s domain.Stock
 	if _, _, err := c.store.Get(ctx, stockKey(id), &s); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &p, c.putSummary(ctx, p.Summary(s.Available > 0))
+	return &p, &s, c.putSummary(ctx, p.Summary(s.Available > 0))
 }
 
 // Delete removes a product no open reservation holds.

@@ -16,8 +16,9 @@ type CatalogStore interface {
 	// Create stores a new product with its initial stock and lists it.
 	Create(ctx context.Context, p *domain.Product, stock int64) error
 	Get(ctx context.Context, id string) (*domain.Product, *domain.Stock, error)
-	// Update applies change to the product under its ETag and re-lists it.
-	Update(ctx context.Context, id string, change func(*domain.Product) error) (*domain.Product, error)
+	// Update applies change to the product under its ETag, re-lists it, and
+	// returns it with its current stock.
+	Update(ctx context.Context, id string, change func(*domain.Product) error) (*domain.Product, *domain.Stock, error)
 	Delete(ctx context.Context, id string) (*domain.Product, error)
 }
 

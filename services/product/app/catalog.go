@@ -77,21 +77,17 @@ func (c *Catalog) Replace(ctx context.Context, id string, f domain.ProductFields
 			return ProductView{}, err
 		}
 	}
-	p, err := c.store.Update(ctx, id, func(p *domain.Product) error { return p.Replace(f, c.now()) })
-	if err != nil {
-		return ProductView{}, err
-	}
-	var after domain.Stock
 	if stock != nil {
 		// A stock count set by an admin; open reservations keep their holds.
-		_, after, err = c.stock.UpdateStock(ctx, id, func(s *domain.Stock) (bool, error) { return s.Set(*stock), nil })
-	} else {
-		_, after, err = c.stock.UpdateStock(ctx, id, func(*domain.Stock) (bool, error) { return false, nil })
+		if _, _, err := c.stock.UpdateStock(ctx, id, func(s *domain.Stock) (bool, error) { return s.Set(*stock), nil }); err != nil {
+			return ProductView{}, err
+		}
 	}
+	p, s, err := c.store.Update(ctx, id, func(p *domain.Product) error { return p.Replace(f, c.now()) })
 	if err != nil {
 		return ProductView{}, err
 	}
-	v := ProductView{Product: p, Available: after.Available}
+	v := ProductView{Product: p, Available: s.Available}
 	id = events.TopicProductUpdated + "/" + p.ID + "/" + strconv.FormatInt(p.Version, 10)
 	events.Announce(ctx, c.events, changed(events.TopicProductUpdated, id, v))
 	return v, nil

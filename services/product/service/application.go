@@ -70,6 +70,7 @@ func connect(cfg *Config, log *zap.Logger) (*parts, error) {
 
 // Run serves the product service until ctx ends.
 func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
+	serviceCtx := ctx
 	p, err := connect(cfg, log)
 	if err != nil {
 		return err
@@ -96,7 +97,6 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		},
 	}
 
-	go p.index.Run(ctx, cfg.IndexRefresh)
 	loadCatalog := httpserver.StartupTask{
 		Name:    "load catalog index",
 		Timeout: cfg.StartupTimeout,
@@ -104,6 +104,9 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			if err := loadIndex(ctx, p.index); err != nil {
 				return err
 			}
+			// Refreshes start once the first load succeeded, and live as long
+			// as the service (ctx), not the start-up task.
+			go p.index.Run(serviceCtx, cfg.IndexRefresh)
 			state, err := p.catalog.DemoState(ctx)
 			if err != nil {
 				return err
