@@ -3,9 +3,7 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/dapr/durabletask-go/workflow"
@@ -71,17 +69,10 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 	orders := app.NewOrders(store, adapters.NewDaprWorkflows(wf), publisher)
 
-	var workerUp atomic.Bool
+	workerUp := health.NewFlag("workflow worker not connected yet")
 	router := httpapi.NewRouter()
 	ports.NewHTTP(orders, validate.New()).Register(router)
-	ready := health.Checks{
-		"workflow-worker": func(context.Context) error {
-			if !workerUp.Load() {
-				return errors.New("workflow worker not connected yet")
-			}
-			return nil
-		},
-	}
+	ready := health.Checks{"workflow-worker": workerUp.Check}
 	worker := httpserver.StartupTask{
 		Name:    "start the workflow worker",
 		Timeout: cfg.StartupTimeout,
@@ -92,7 +83,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
 				err := wf.StartWorker(ctx, registry)
 				if err == nil {
-					workerUp.Store(true)
+					workerUp.Set()
 					return nil
 				}
 				select {

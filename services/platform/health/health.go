@@ -5,8 +5,10 @@ package health
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,4 +70,25 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Flag is the readiness check of something done once after start (a
+// catalog loaded, a worker connected): it fails with its message until Set.
+type Flag struct {
+	done   atomic.Bool
+	notYet string
+}
+
+// NewFlag returns an unset flag whose check fails with notYet.
+func NewFlag(notYet string) *Flag { return &Flag{notYet: notYet} }
+
+// Set marks the work done.
+func (f *Flag) Set() { f.done.Store(true) }
+
+// Check is the readiness check.
+func (f *Flag) Check(context.Context) error {
+	if !f.done.Load() {
+		return errors.New(f.notYet)
+	}
+	return nil
 }

@@ -4,9 +4,7 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -85,17 +83,10 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 	// Ready only once the catalog is loaded, demo import included: a replica
 	// must not serve a half-imported catalog.
-	var catalogLoaded atomic.Bool
+	catalogLoaded := health.NewFlag("catalog not loaded yet")
 	router := httpapi.NewRouter()
 	ports.NewHTTP(catalog, inventory, validate.New(), cfg.InventoryCallers).Register(router)
-	ready := health.Checks{
-		"catalog": func(context.Context) error {
-			if !catalogLoaded.Load() {
-				return errors.New("catalog not loaded yet")
-			}
-			return nil
-		},
-	}
+	ready := health.Checks{"catalog": catalogLoaded.Check}
 
 	loadCatalog := httpserver.StartupTask{
 		Name:    "load catalog index",
@@ -120,7 +111,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 					return err
 				}
 			}
-			catalogLoaded.Store(true)
+			catalogLoaded.Set()
 			log.Info("catalog loaded", zap.Int("products", p.index.Catalog().Len()))
 			return nil
 		},
