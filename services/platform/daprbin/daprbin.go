@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/daprshop/platform/toolbin"
 )
 
-// Dir returns the folder holding daprd, placement and scheduler for the
-// pinned version, or an error that says to run `make dapr`.
+// Dir returns the folder holding daprd, placement, scheduler and sentry for
+// the pinned version, or an error that says to run `make dapr`.
 func Dir(root string) (string, error) {
 	version, err := PinnedVersion(root)
 	if err != nil {
@@ -26,16 +27,4 @@ func Dir(root string) (string, error) {
 }
 
 // PinnedVersion reads the Dapr version required in tools/dapr/go.mod.
-func PinnedVersion(root string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "tools", "dapr", "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 3 && f[0] == "require" && f[1] == "github.com/dapr/dapr" {
-			return strings.TrimPrefix(f[2], "v"), nil
-		}
-	}
-	return "", fmt.Errorf("tools/dapr/go.mod does not require github.com/dapr/dapr")
-}
+func PinnedVersion(root string) (string, error) { return toolbin.PinnedVersion(root, "dapr") }
