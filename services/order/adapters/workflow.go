@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/dapr/durabletask-go/api"
 	"github.com/dapr/durabletask-go/workflow"
@@ -46,13 +47,33 @@ func Register(r *workflow.Registry, c *app.Checkout) error {
 
 // StartCheckout starts the order's checkout unless an instance exists,
 // running or finished: a finished checkout must never run again.
+//
+// Reading an instance that a concurrent request (a retry with the same
+// Idempotency-Key) is creating at that moment can fail: the sidecar reads
+// the instance's metadata and its inbox separately and may see one without
+// the other ("declared in metadata but missing from state store"). Such a
+// read is tried again, briefly, before giving up.
 func (d *DaprWorkflows) StartCheckout(ctx context.Context, orderID string) error {
-	if _, err := d.client.FetchWorkflowMetadata(ctx, orderID); err == nil {
-		return nil
-	} else if !errors.Is(err, api.ErrInstanceNotFound) {
+	var err error
+	for attempt, wait := 0, 50*time.Millisecond; attempt < 6; attempt, wait = attempt+1, wait*2 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+		if _, err = d.client.FetchWorkflowMetadata(ctx, orderID); err == nil {
+			return nil
+		}
+		if errors.Is(err, api.ErrInstanceNotFound) {
+			break
+		}
+	}
+	if !errors.Is(err, api.ErrInstanceNotFound) {
 		return err
 	}
-	_, err := d.client.ScheduleWorkflow(ctx, app.CheckoutWorkflow, workflow.WithInstanceID(orderID), workflow.WithInput(orderID))
+	_, err = d.client.ScheduleWorkflow(ctx, app.CheckoutWorkflow, workflow.WithInstanceID(orderID), workflow.WithInput(orderID))
 	if err != nil && strings.Contains(err.Error(), "already exists") {
 		return nil // a concurrent retry of the same order started it
 	}
