@@ -29,8 +29,9 @@ type Config struct {
 	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
 	// EmailBinding is the output binding component that sends email.
 	EmailBinding string `env:"EMAIL_BINDING" default:"email" validate:"required"`
-	// EmailFormat is "file" (the local outbox binding) or "smtp".
-	EmailFormat string `env:"EMAIL_FORMAT" default:"file" validate:"oneof=file smtp"`
+	// EmailFormat is "file" (the local outbox binding), "smtp", or "auto":
+	// the format of the binding's component type, asked of the sidecar.
+	EmailFormat string `env:"EMAIL_FORMAT" default:"auto" validate:"oneof=auto file smtp"`
 	EmailFrom   string `env:"EMAIL_FROM" default:"daprshop <no-reply@daprshop.local>"`
 }
 
