@@ -1,6 +1,7 @@
 // Command devrun runs the local topology of dapr.yaml without the Dapr CLI.
 //
 //	devrun [up]        placement, scheduler and every app beside its daprd (make run)
+//	devrun -profile P  the same with a component profile (components/profiles/P) over components/
 //	devrun infra       placement and scheduler only
 //	devrun app ID...   the given apps and their sidecars; the control plane runs elsewhere (Tilt)
 //	devrun secrets     create the development secrets if missing
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/daprshop/devrun/runner"
@@ -28,13 +30,17 @@ func main() {
 func run() error {
 	runFile := flag.String("f", "dapr.yaml", "multi-app run file")
 	verbose := flag.Bool("v", false, "show every daprd log line, not only warnings and errors")
+	profiles := flag.String("profile", "", "component profiles to apply, comma-separated (see components/profiles)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [up | infra | app ID... | secrets]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-profile NAME[,NAME]] [up | infra | app ID... | secrets]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 
 	opts := runner.Options{RunFile: *runFile, Verbose: *verbose}
+	if *profiles != "" {
+		opts.Profiles = strings.Split(*profiles, ",")
+	}
 	switch cmd := flag.Arg(0); cmd {
 	case "", "up":
 	case "infra":

@@ -15,28 +15,40 @@ import (
 	"github.com/daprshop/devrun/runner"
 )
 
-// Tilt cannot be installed on the machines this repository is built on, so
-// this test runs the Tiltfile in a Starlark interpreter with Tilt's builtins
-// recorded instead of executed, and checks that it declares one resource per
-// app of dapr.yaml, each started by devrun like `make run` does.
-func TestTiltfileRunsTheSameTopologyAsMakeRun(t *testing.T) {
+// call is one recorded call of a Tilt builtin.
+type call struct {
+	name   string
+	args   []starlark.Value
+	kwargs map[string]starlark.Value
+}
+
+func (c call) str(key string) string {
+	s, _ := c.kwargs[key].(starlark.String)
+	return string(s)
+}
+
+// tilt runs the Tiltfile in a Starlark interpreter with Tilt's builtins
+// recorded instead of executed (Tilt cannot be installed on the machines
+// this repository is built on), with the given `tilt up -- <args>` values.
+func tilt(t *testing.T, args map[string]any) []call {
+	t.Helper()
 	root := filepath.Join("..", "..")
-	resources := map[string]map[string]starlark.Value{}
+	var calls []call
 	record := func(name string) *starlark.Builtin {
-		return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-			if name != "local_resource" {
-				return starlarkstruct.FromStringDict(starlark.String(name), nil), nil
+		return starlark.NewBuiltin(name, func(_ *starlark.Thread, _ *starlark.Builtin, a starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+			c := call{name: name, args: a, kwargs: map[string]starlark.Value{}}
+			for _, kv := range kw {
+				c.kwargs[string(kv[0].(starlark.String))] = kv[1]
 			}
-			res := map[string]starlark.Value{}
-			for _, kv := range kwargs {
-				res[string(kv[0].(starlark.String))] = kv[1]
+			calls = append(calls, c)
+			if name == "helm" {
+				return starlark.Bytes("rendered chart"), nil
 			}
-			resources[string(args[0].(starlark.String))] = res
-			return starlark.None, nil
+			return starlarkstruct.FromStringDict(starlark.String(name), nil), nil
 		})
 	}
-	readYAML := starlark.NewBuiltin("read_yaml", func(_ *starlark.Thread, _ *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-		b, err := os.ReadFile(filepath.Join(root, string(args[0].(starlark.String))))
+	readYAML := starlark.NewBuiltin("read_yaml", func(_ *starlark.Thread, _ *starlark.Builtin, a starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+		b, err := os.ReadFile(filepath.Join(root, string(a[0].(starlark.String))))
 		if err != nil {
 			return nil, err
 		}
@@ -46,35 +58,139 @@ func TestTiltfileRunsTheSameTopologyAsMakeRun(t *testing.T) {
 		}
 		return toStarlark(v), nil
 	})
-	predeclared := starlark.StringDict{"read_yaml": readYAML}
-	for _, b := range []string{"local_resource", "probe", "http_get_action", "link"} {
+	parse := starlark.NewBuiltin("parse", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		return toStarlark(args), nil
+	})
+	predeclared := starlark.StringDict{
+		"read_yaml": readYAML,
+		"config": starlarkstruct.FromStringDict(starlark.String("config"), starlark.StringDict{
+			"define_bool": record("config.define_bool"), "define_string": record("config.define_string"), "parse": parse,
+		}),
+	}
+	for _, b := range []string{"local_resource", "probe", "http_get_action", "link", "docker_build", "helm", "k8s_yaml", "k8s_resource", "sync"} {
 		predeclared[b] = record(b)
 	}
 	thread := &starlark.Thread{Load: func(th *starlark.Thread, module string) (starlark.StringDict, error) {
-		return starlark.ExecFileOptions(&syntax.FileOptions{}, th, module, mustRead(t, filepath.Join(root, module)), predeclared)
+		if module == "ext://restart_process" {
+			return starlark.StringDict{"docker_build_with_restart": record("docker_build_with_restart")}, nil
+		}
+		return starlark.ExecFileOptions(tiltDialect, th, module, mustRead(t, filepath.Join(root, module)), predeclared)
 	}}
-	if _, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "Tiltfile", mustRead(t, filepath.Join(root, "Tiltfile")), predeclared); err != nil {
+	if _, err := starlark.ExecFileOptions(tiltDialect, thread, "Tiltfile", mustRead(t, filepath.Join(root, "Tiltfile")), predeclared); err != nil {
 		t.Fatalf("Tiltfile: %v", err)
 	}
+	return calls
+}
 
-	rf, err := runner.LoadRunFile(filepath.Join(root, "dapr.yaml"))
+func only(calls []call, name string) []call {
+	var out []call
+	for _, c := range calls {
+		if c.name == name {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func apps(t *testing.T) *runner.RunFile {
+	rf, err := runner.LoadRunFile(filepath.Join("..", "..", "dapr.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	serve := func(name string) string {
-		s, _ := resources[name]["serve_cmd"].(starlark.String)
-		return string(s)
+	return rf
+}
+
+// Local mode declares one resource per app of dapr.yaml, each started by
+// devrun as `make run` starts it, plus the runtime build and control plane.
+func TestTiltfileLocalModeRunsTheSameTopologyAsMakeRun(t *testing.T) {
+	for _, profile := range []string{"", "nats"} {
+		t.Run("profile="+profile, func(t *testing.T) {
+			args := map[string]any{}
+			flags := "-f dapr.yaml"
+			if profile != "" {
+				args["profile"] = profile
+				flags += " -profile " + profile
+			}
+			calls := tilt(t, args)
+			serve := map[string]string{}
+			for _, c := range only(calls, "local_resource") {
+				serve[string(c.args[0].(starlark.String))] = c.str("serve_cmd")
+			}
+			if got := serve["control-plane"]; got != "go run ./tools/devrun "+flags+" infra" {
+				t.Errorf("control-plane serve_cmd %q", got)
+			}
+			rf := apps(t)
+			for _, a := range rf.Apps {
+				if got, want := serve[a.AppID], "go run ./tools/devrun "+flags+" app "+a.AppID; got != want {
+					t.Errorf("%s serve_cmd %q, want %q", a.AppID, got, want)
+				}
+			}
+			if len(serve) != len(rf.Apps)+2 {
+				t.Errorf("%d resources, want %d (apps + dapr-runtime + control-plane): %v", len(serve), len(rf.Apps)+2, serve)
+			}
+			if len(only(calls, "k8s_yaml")) != 0 || len(only(calls, "docker_build_with_restart")) != 0 {
+				t.Error("local mode touches Kubernetes")
+			}
+		})
 	}
-	if got := serve("control-plane"); got != "go run ./tools/devrun -f dapr.yaml infra" {
-		t.Errorf("control-plane serve_cmd %q", got)
+}
+
+// Kubernetes mode builds one image per app, live-updates its binary,
+// deploys the Helm chart with the profile and forwards the gateway.
+func TestTiltfileKubernetesMode(t *testing.T) {
+	calls := tilt(t, map[string]any{"k8s": true, "profile": "kafka"})
+	rf := apps(t)
+	builds := only(calls, "docker_build_with_restart")
+	if len(builds) != len(rf.Apps) {
+		t.Fatalf("%d image builds for %d apps", len(builds), len(rf.Apps))
 	}
-	for _, a := range rf.Apps {
-		if got, want := serve(a.AppID), "go run ./tools/devrun -f dapr.yaml app "+a.AppID; got != want {
-			t.Errorf("%s serve_cmd %q, want %q", a.AppID, got, want)
+	compiles := map[string]string{}
+	for _, c := range only(calls, "local_resource") {
+		compiles[string(c.args[0].(starlark.String))] = c.str("cmd")
+	}
+	dockerfile := mustRead(t, filepath.Join("..", "..", "tilt", "Dockerfile.dev"))
+	for i, a := range rf.Apps {
+		b := builds[i]
+		if got := string(b.args[0].(starlark.String)); got != "daprshop/"+a.AppID {
+			t.Errorf("image %q for %s: the chart's image is daprshop/%s", got, a.AppID, a.AppID)
+		}
+		bin := ".bin/tilt/" + a.AppID
+		if cmd := compiles[a.AppID+"-compile"]; !strings.Contains(cmd, "-o "+bin+" ./services/"+a.AppID) || !strings.Contains(cmd, "CGO_ENABLED=0 GOOS=linux") {
+			t.Errorf("%s compile: %q", a.AppID, cmd)
+		}
+		if b.str("dockerfile") != "tilt/Dockerfile.dev" || !strings.Contains(string(dockerfile), "COPY .bin/tilt/${SERVICE} /app") {
+			t.Errorf("%s: dockerfile %q does not copy the compiled binary", a.AppID, b.str("dockerfile"))
+		}
+		lu, _ := b.kwargs["live_update"].(*starlark.List)
+		if lu == nil || lu.Len() != 1 {
+			t.Errorf("%s: live_update %v", a.AppID, b.kwargs["live_update"])
 		}
 	}
-	if len(resources) != len(rf.Apps)+2 {
-		t.Errorf("%d resources, want %d (apps + dapr-runtime + control-plane): %v", len(resources), len(rf.Apps)+2, keys(resources))
+	syncs := only(calls, "sync")
+	if len(syncs) != len(rf.Apps) || string(syncs[0].args[1].(starlark.String)) != "/app" {
+		t.Errorf("syncs: %v", syncs)
+	}
+	helm := only(calls, "helm")
+	if len(helm) != 1 || string(helm[0].args[0].(starlark.String)) != "deploy/helm/daprshop" {
+		t.Fatalf("helm calls: %v", helm)
+	}
+	set, _ := helm[0].kwargs["set"].(*starlark.List)
+	if set == nil || !strings.Contains(set.String(), `"profile=kafka"`) {
+		t.Errorf("helm set %v does not choose the profile", set)
+	}
+	if len(only(calls, "k8s_yaml")) != 1 {
+		t.Error("the chart is not deployed")
+	}
+	for _, r := range only(calls, "k8s_resource") {
+		pf, _ := r.kwargs["port_forwards"].(*starlark.List)
+		if string(r.args[0].(starlark.String)) == "gateway" && (pf == nil || pf.Len() != 1 || pf.Index(0).(starlark.String) != "8000:8000") {
+			t.Errorf("gateway port forward %v", pf)
+		}
+	}
+	for _, c := range only(calls, "local_resource") {
+		if strings.Contains(c.str("serve_cmd"), "devrun") {
+			t.Errorf("Kubernetes mode also runs %s locally", c.args[0])
+		}
 	}
 }
 
@@ -114,10 +230,6 @@ func toStarlark(v any) starlark.Value {
 	}
 }
 
-func keys(m map[string]map[string]starlark.Value) string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return strings.Join(out, ",")
-}
+// tiltDialect is the Starlark dialect Tilt accepts (top-level if and for,
+// sets, while, recursion).
+var tiltDialect = &syntax.FileOptions{Set: true, While: true, TopLevelControl: true, GlobalReassign: true, Recursion: true}

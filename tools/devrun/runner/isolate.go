@@ -1,57 +1,160 @@
 package runner
 
 import (
-	"bytes"
-	"errors"
+	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/daprshop/platform/daprconfig"
+	"github.com/daprshop/platform/freeport"
 )
 
-// isolateNameResolution writes a copy of each app's Dapr Configuration that
-// resolves app IDs through a SQLite file of this run (see package
-// daprconfig), and points the app at it.
-func (r *Run) isolateNameResolution(stateDir string) error {
-	dir := filepath.Join(stateDir, "config")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// Environment variables the runner sets for every sidecar. The local
+// components read their paths through envRef instead of paths relative to
+// a working directory (which differs between the Dapr CLI, devrun, Tilt and
+// tests); daprd expands ${VAR} in Configuration files, which the sqlite
+// name-resolution profile uses.
+const (
+	EnvSecretsFile = "DAPRSHOP_SECRETS_FILE" // components/secretstore.yaml
+	EnvOutbox      = "DAPRSHOP_OUTBOX"       // components/email.yaml
+	EnvRunDir      = "DAPRSHOP_RUN_DIR"      // profiles/sqlite/configuration.yaml
+)
+
+// isolate lets the run coexist with `make run` and other isolated runs:
+// free ports, a name-resolution file of its own (unless a profile resolves
+// names), Redis database db in every Redis component, a PostgreSQL database
+// of its own, its own outbox.
+func (r *Run) isolate(ctx context.Context, stateDir string, db int) error {
+	if err := r.useFreePorts(); err != nil {
 		return err
 	}
-	db := filepath.Join(stateDir, "nameresolution.db")
-	for _, a := range r.apps {
-		var doc []byte
-		if a.ConfigFilePath != "" {
-			b, err := os.ReadFile(a.ConfigFilePath)
-			if err != nil {
-				return err
-			}
-			doc = b
-		}
-		out, err := daprconfig.WithSQLiteNameResolution(doc, a.AppID, db)
-		if err != nil {
-			return fmt.Errorf("%s: %w", a.ConfigFilePath, err)
-		}
-		path := filepath.Join(dir, a.AppID+".yaml")
-		if err := os.WriteFile(path, out, 0o644); err != nil {
+	return r.isolateData(ctx, stateDir, db)
+}
+
+// isolateData keeps the run's data apart: its own outbox, name resolution,
+// Redis database and PostgreSQL database.
+func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
+	r.setEnv(EnvOutbox, filepath.Join(stateDir, "outbox"))
+	if !r.profile.setsNameResolution() {
+		if err := r.isolateNameResolution(stateDir); err != nil {
 			return err
 		}
-		a.ConfigFilePath = path
+	}
+	err := r.rewriteComponents(filepath.Join(stateDir, "resources"), func(c resource) {
+		if strings.Contains(c.componentType(), "redis") {
+			if _, set := c.meta("redisDB"); !set {
+				c.setMeta("redisDB", strconv.Itoa(db))
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return r.isolatePostgres(ctx, newToken()[:12])
+}
+
+// setEnv sets a variable of every sidecar's environment.
+func (r *Run) setEnv(name, value string) {
+	r.sidecarEnv = append(r.sidecarEnv, name+"="+value)
+}
+
+func (r *Run) useFreePorts() error {
+	ports := []*int{}
+	for _, a := range r.apps {
+		ports = append(ports, &a.AppPort, &a.DaprHTTPPort, &a.DaprGRPCPort, &a.DaprInternalGRPCPort, &a.MetricsPort)
+	}
+	if cp := r.cp; cp != nil {
+		ports = append(ports, &cp.placementPort, &cp.placementHealth, &cp.placementMetrics, &cp.placementRaft,
+			&cp.schedulerPort, &cp.schedulerHealth, &cp.schedulerMetrics, &cp.etcdClient, &cp.etcdPeer)
+	}
+	for _, p := range ports {
+		port, err := freeport.Pick()
+		if err != nil {
+			return err
+		}
+		*p = port
+	}
+	if r.cp != nil {
+		for _, a := range r.apps {
+			a.PlacementHostAddress = r.PlacementAddress()
+			sched := r.SchedulerAddress()
+			a.SchedulerHostAddress = &sched
+		}
 	}
 	return nil
 }
 
-// isolateResources copies the apps' resource folders into the state folder
-// with every Redis component pointed at database db (unless it names one)
-// and every local-storage binding (the email outbox) writing under the
-// state folder, so an isolated run's state, streams and files cannot mix
-// with `make run`'s (database 0, .outbox) or another run's. Other stores (a
-// PostgreSQL profile) are not rewritten.
-func (r *Run) isolateResources(stateDir string, db int) error {
+// isolateNameResolution layers a Configuration over every app's own that
+// resolves app IDs through a SQLite file of this run: mDNS is shared by
+// every daprd on the host, so two runs that both have an app "product"
+// would answer for each other.
+func (r *Run) isolateNameResolution(stateDir string) error {
+	doc := map[string]any{
+		"apiVersion": "dapr.io/v1alpha1",
+		"kind":       "Configuration",
+		"metadata":   map[string]any{"name": "isolated-name-resolution"},
+		"spec": map[string]any{"nameResolution": map[string]any{
+			"component": "sqlite", "version": "v1",
+			"configuration": map[string]any{"connectionString": filepath.Join(stateDir, "isolated-names.db")},
+		}},
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(stateDir, "config", "nameresolution.yaml")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	r.overlays = append(r.overlays, path)
+	return nil
+}
+
+// extraConfigs are the Configuration files layered over every app's own.
+func (r *Run) extraConfigs() []string {
+	return append(r.profile.configPaths(), r.overlays...)
+}
+
+func (p *profile) configPaths() []string {
+	if p == nil {
+		return nil
+	}
+	return p.configs
+}
+
+// setsNameResolution reports whether a profile's configuration chooses the
+// name resolver (sqlite, consul).
+func (p *profile) setsNameResolution() bool {
+	if p == nil {
+		return false
+	}
+	for _, c := range p.configs {
+		b, err := os.ReadFile(c)
+		if err != nil {
+			continue
+		}
+		var cfg struct {
+			Spec struct {
+				NameResolution map[string]any `yaml:"nameResolution"`
+			} `yaml:"spec"`
+		}
+		if yaml.Unmarshal(b, &cfg) == nil && cfg.Spec.NameResolution != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// rewriteComponents copies the apps' resource folders into dir, applying
+// edit to every Component, and points the apps at the copies.
+func (r *Run) rewriteComponents(dir string, edit func(resource)) error {
 	copies := map[string]string{}
 	for _, a := range r.apps {
 		for i, src := range a.ResourcesPaths {
@@ -59,87 +162,27 @@ func (r *Run) isolateResources(stateDir string, db int) error {
 				a.ResourcesPaths[i] = dst
 				continue
 			}
-			dst := filepath.Join(stateDir, "resources", fmt.Sprint(len(copies)))
-			if err := copyResources(src, dst, db, filepath.Join(stateDir, "outbox")); err != nil {
+			dst := filepath.Join(dir, fmt.Sprint(len(copies)))
+			if err := os.MkdirAll(dst, 0o755); err != nil {
 				return err
+			}
+			files, err := readResourceDir(src)
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				for _, d := range f.docs {
+					if d.kind() == "Component" {
+						edit(d)
+					}
+				}
+				if err := f.write(filepath.Join(dst, filepath.Base(f.path))); err != nil {
+					return err
+				}
 			}
 			copies[src] = dst
 			a.ResourcesPaths[i] = dst
 		}
 	}
 	return nil
-}
-
-func copyResources(src, dst string, db int, outbox string) error {
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	files, err := filepath.Glob(filepath.Join(src, "*.yaml"))
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		var docs []string
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		for {
-			var doc map[string]any
-			if err := dec.Decode(&doc); err != nil {
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return fmt.Errorf("%s: %w", f, err)
-			}
-			setRedisDB(doc, db)
-			setMetadata(doc, "bindings.localstorage", "rootPath", outbox)
-			out, err := yaml.Marshal(doc)
-			if err != nil {
-				return err
-			}
-			docs = append(docs, string(out))
-		}
-		if err := os.WriteFile(filepath.Join(dst, filepath.Base(f)), []byte(strings.Join(docs, "---\n")), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func setRedisDB(doc map[string]any, db int) {
-	if doc["kind"] != "Component" {
-		return
-	}
-	spec, _ := doc["spec"].(map[string]any)
-	if typ, _ := spec["type"].(string); !strings.Contains(typ, "redis") {
-		return
-	}
-	meta, _ := spec["metadata"].([]any)
-	for _, m := range meta {
-		if item, _ := m.(map[string]any); item["name"] == "redisDB" {
-			return
-		}
-	}
-	spec["metadata"] = append(meta, map[string]any{"name": "redisDB", "value": fmt.Sprint(db)})
-}
-
-// setMetadata sets one metadata value of components of type typ.
-func setMetadata(doc map[string]any, typ, name, value string) {
-	if doc["kind"] != "Component" {
-		return
-	}
-	spec, _ := doc["spec"].(map[string]any)
-	if t, _ := spec["type"].(string); t != typ {
-		return
-	}
-	meta, _ := spec["metadata"].([]any)
-	for _, m := range meta {
-		if item, _ := m.(map[string]any); item["name"] == name {
-			item["value"] = value
-			return
-		}
-	}
-	spec["metadata"] = append(meta, map[string]any{"name": name, "value": value})
 }

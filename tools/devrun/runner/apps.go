@@ -1,0 +1,189 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"time"
+)
+
+// BuildApps compiles the `go run <pkg>` commands of the run file's apps into
+// binDir once, so that several runs (one per component profile) can share
+// the very same binaries (Options.Binaries). It returns app ID -> binary.
+func BuildApps(ctx context.Context, runFile, binDir string, out io.Writer) (map[string]string, error) {
+	rf, err := LoadRunFile(runFile)
+	if err != nil {
+		return nil, err
+	}
+	bins := map[string]string{}
+	for _, a := range rf.Apps {
+		pkg, _, ok := goRunPackage(a.Command)
+		if !ok {
+			continue
+		}
+		bin, err := goBuild(ctx, a.AppDirPath, pkg, filepath.Join(binDir, a.AppID))
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", a.AppID, err)
+		}
+		fmt.Fprintf(out, "built %s\n", a.AppID)
+		bins[a.AppID] = bin
+	}
+	return bins, nil
+}
+
+// FileSHA256 is the hex SHA-256 of a file (to show which binary ran).
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func goBuild(ctx context.Context, dir, pkg, out string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// build compiles `go run <pkg>` commands into binaries (unless prebuilt),
+// so that a stop signal reaches the service itself rather than the go tool.
+func (r *Run) build(ctx context.Context, binDir string, prebuilt map[string]string) error {
+	for _, a := range r.apps {
+		pkg, rest, ok := goRunPackage(a.Command)
+		if !ok {
+			a.bin, a.args = a.Command[0], a.Command[1:]
+			continue
+		}
+		if bin, ok := prebuilt[a.AppID]; ok {
+			a.bin, a.args = bin, rest
+			continue
+		}
+		start := time.Now()
+		bin, err := goBuild(ctx, a.AppDirPath, pkg, filepath.Join(binDir, a.AppID))
+		if err != nil {
+			return fmt.Errorf("build %s: %w", a.AppID, err)
+		}
+		r.console.printf("built %s in %.1fs\n", a.AppID, time.Since(start).Seconds())
+		a.bin, a.args = bin, rest
+	}
+	return nil
+}
+
+func (r *Run) startApps() error {
+	if len(r.apps) == 0 {
+		return nil
+	}
+	// The sidecar presents this on every call into its app; apps refuse calls
+	// without it, so only the sidecar can reach them (see sidecar.RequireAppToken).
+	// A token already in the environment (set for the Dapr CLI, say) is kept.
+	r.appToken = os.Getenv("APP_API_TOKEN")
+	if r.appToken == "" {
+		r.appToken = newToken()
+	}
+	r.sidecarEnv = append(r.sidecarEnv, "APP_API_TOKEN="+r.appToken)
+	// Sidecars and apps are separate tiers so that Stop stops apps first.
+	r.tiers = append(r.tiers, nil, nil)
+	sidecars, apps := len(r.tiers)-2, len(r.tiers)-1
+	for _, a := range r.apps {
+		p, d, err := r.startApp(a)
+		if err != nil {
+			return err
+		}
+		r.tiers[apps] = append(r.tiers[apps], p)
+		r.tiers[sidecars] = append(r.tiers[sidecars], d)
+	}
+	return nil
+}
+
+// startApp starts an app and its daprd the way the Dapr CLI does: both in
+// the app's folder; the app with the CLI's variables and the env map, daprd
+// with the runner's environment.
+func (r *Run) startApp(a *app) (*process, *process, error) {
+	color := palette[slices.Index(r.apps, a)%len(palette)]
+	env := append(a.AppEnv(), "APP_API_TOKEN="+r.appToken)
+	p, err := r.console.start(a.AppID, color, a.AppDirPath, a.bin, a.args, env, showAll)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := r.console.start(a.AppID+"-dapr", color, a.AppDirPath, filepath.Join(r.daprBin, "daprd"),
+		a.DaprdArgs(r.extraConfigs()...), r.sidecarEnv, daprdNotable)
+	if err != nil {
+		p.stop(5 * time.Second)
+		return nil, nil, err
+	}
+	return p, d, nil
+}
+
+func (r *Run) appChecks(a *app) []check {
+	return []check{
+		{name: a.AppID + "-dapr", url: fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.DaprHTTPPort)},
+		{name: a.AppID, url: fmt.Sprintf("http://127.0.0.1:%d/readyz", a.AppPort)},
+	}
+}
+
+// Kill crashes an app and its sidecar with SIGKILL, as a power cut would;
+// it is not reported as a failure. Restart brings them back.
+func (r *Run) Kill(appID string) error {
+	found := false
+	for _, t := range r.tiers {
+		for _, p := range t {
+			if p.name == appID || p.name == appID+"-dapr" {
+				found = true
+				p.mu.Lock()
+				p.stopping = true
+				p.mu.Unlock()
+				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+				<-p.done
+			}
+		}
+	}
+	if !found {
+		return fmt.Errorf("no running app %q", appID)
+	}
+	return nil
+}
+
+// Restart starts an app killed by Kill, and its sidecar, on the same ports
+// and waits until both are ready.
+func (r *Run) Restart(ctx context.Context, appID string) error {
+	a := r.app(appID)
+	if a == nil {
+		return fmt.Errorf("no app %q", appID)
+	}
+	p, d, err := r.startApp(a)
+	if err != nil {
+		return err
+	}
+	for _, t := range r.tiers {
+		for i, old := range t {
+			switch old.name {
+			case p.name:
+				t[i] = p
+			case d.name:
+				t[i] = d
+			}
+		}
+	}
+	go r.watchProcess(p)
+	go r.watchProcess(d)
+	return r.waitFor(ctx, 2*time.Minute, r.appChecks(a))
+}
