@@ -13,12 +13,19 @@ import (
 // browsing and search, admin writes, and the refusals around them. It
 // returns the admin's bearer token.
 func catalog(t *testing.T, gw client, customer, adminEmail string) string {
-	expect(t, "register admin", gw.do("POST", "/api/users/register", `{"email":"`+adminEmail+`","name":"Root","password":"correct-horse-42"}`), 201)
-	r := gw.do("POST", "/api/users/login", `{"email":"`+adminEmail+`","password":"correct-horse-42"}`)
-	expect(t, "admin login", r, 200)
-	admin := "Bearer " + r.body["accessToken"].(string)
+	admin := registerAdmin(t, gw, adminEmail)
 	t.Run("catalog", func(t *testing.T) { catalogChecks(t, gw, customer, admin) })
 	return admin
+}
+
+// registerAdmin registers an address listed in the user service's
+// ADMIN_EMAILS and returns its bearer token.
+func registerAdmin(t *testing.T, gw client, email string) string {
+	t.Helper()
+	expect(t, "register admin", gw.do("POST", "/api/users/register", `{"email":"`+email+`","name":"Root","password":"correct-horse-42"}`), 201)
+	r := gw.do("POST", "/api/users/login", `{"email":"`+email+`","password":"correct-horse-42"}`)
+	expect(t, "admin login", r, 200)
+	return "Bearer " + r.body["accessToken"].(string)
 }
 
 func catalogChecks(t *testing.T, gw client, customer, admin string) {

@@ -88,126 +88,20 @@ func payment(t *testing.T, gw client, admin, id string) map[string]any {
 	return r.body
 }
 
-// emails lists the outbox files addressed to email.
-func emails(t *testing.T, outbox, email string) []string {
-	t.Helper()
-	entries, _ := os.ReadDir(outbox)
-	var out []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), email+"__") {
-			out = append(out, e.Name())
-		}
-	}
-	return out
-}
-
-func waitEmails(t *testing.T, outbox, email string, topics ...string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got := strings.Join(emails(t, outbox, email), " ")
-		missing := ""
-		for _, topic := range topics {
-			if !strings.Contains(got, "__"+topic+"_") {
-				missing = topic
-			}
-		}
-		if missing == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s email for %s in %s (have: %s)", missing, email, outbox, got)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // checkout exercises orders, payments and notifications through the gateway.
 func checkout(t *testing.T, run *runner.Run, gw client, admin string) {
 	lamp, mug := newProduct(t, gw, admin, 10, 2499), newProduct(t, gw, admin, 5, 899)
+	box := mailboxOf(run)
 
 	t.Run("happy path: shipped, stock taken, one payment, emails", func(t *testing.T) {
-		s := newShopper(t, gw)
-		r := s.order("happy", "tok_visa", line(lamp, 2), line(mug, 1))
-		expect(t, "place", r, 201)
-		if r.body["status"] != "pending" || r.body["userId"] == "" {
-			t.Fatalf("placed: %s", r.raw)
-		}
-		o := s.waitFinal(t, r.body["id"].(string), 30*time.Second)
-		if o["status"] != "shipped" {
-			t.Fatalf("order ended %v: %v", o["status"], o["reason"])
-		}
-		if a, m := available(t, gw, lamp), available(t, gw, mug); a != 8 || m != 4 {
-			t.Fatalf("stock lamp %d mug %d, want 8 and 4", a, m)
-		}
-		p := payment(t, gw, admin, o["paymentId"].(string))
-		total := o["total"].(map[string]any)["amount"].(float64)
-		if p["status"] != "succeeded" || p["amount"].(map[string]any)["amount"].(float64) != total || total != 2*2499+899 || p["refunded"].(float64) != 0 {
-			t.Fatalf("payment %v for total %v", p, total)
-		}
-		var history []string
-		for _, h := range o["history"].([]any) {
-			history = append(history, h.(map[string]any)["status"].(string))
-		}
-		if strings.Join(history, ">") != "pending>reserved>paid>shipped" {
-			t.Errorf("history %v", history)
-		}
-		waitEmails(t, run.Outbox(), s.email, "user.registered", "order.paid", "order.shipped")
+		happyPath(t, gw, box, admin, lamp, mug)
 	})
-
 	t.Run("declined card: cancelled with the reason, stock back, no charge", func(t *testing.T) {
-		s := newShopper(t, gw)
-		before := available(t, gw, lamp)
-		r := s.order("declined", "tok_decline", line(lamp, 1))
-		expect(t, "place", r, 201)
-		o := s.waitFinal(t, r.body["id"].(string), 30*time.Second)
-		if o["status"] != "cancelled" || !strings.Contains(o["reason"].(string), "declined") {
-			t.Fatalf("order %v: %v", o["status"], o["reason"])
-		}
-		if got := available(t, gw, lamp); got != before {
-			t.Fatalf("stock %d, was %d", got, before)
-		}
-		if p := payment(t, gw, admin, o["paymentId"].(string)); p["status"] != "declined" {
-			t.Fatalf("payment %v", p)
-		}
-		waitEmails(t, run.Outbox(), s.email, "order.cancelled")
+		declined(t, gw, box, admin, lamp)
 	})
-
 	t.Run("one Idempotency-Key three times at once: one order, one charge", func(t *testing.T) {
-		s := newShopper(t, gw)
-		before := available(t, gw, mug)
-		var wg sync.WaitGroup
-		results := make([]response, 3)
-		for i := range results {
-			wg.Add(1)
-			go func() { defer wg.Done(); results[i] = s.order("same-key", "tok_visa", line(mug, 1)) }()
-		}
-		wg.Wait()
-		created := 0
-		for _, r := range results {
-			if r.status == 201 {
-				created++
-			} else if r.status != 200 || r.header.Get("Idempotent-Replayed") != "true" {
-				t.Fatalf("answer %d %s", r.status, r.raw)
-			}
-			if r.body["id"] != results[0].body["id"] {
-				t.Fatalf("two orders: %v and %v", r.body["id"], results[0].body["id"])
-			}
-		}
-		if created != 1 {
-			t.Fatalf("%d answers said created, want 1", created)
-		}
-		o := s.waitFinal(t, results[0].body["id"].(string), 30*time.Second)
-		if o["status"] != "shipped" || available(t, gw, mug) != before-1 {
-			t.Fatalf("order %v, stock %d (was %d)", o["status"], available(t, gw, mug), before)
-		}
-		if p := payment(t, gw, admin, o["paymentId"].(string)); p["attempts"].(float64) != 1 {
-			t.Fatalf("payment charged in %v attempts", p["attempts"])
-		}
-		r := s.order("same-key", "tok_visa", line(mug, 2))
-		expect(t, "same key, other body", r, http.StatusUnprocessableEntity)
+		sameKeyThrice(t, gw, admin, mug)
 	})
-
 	t.Run("a transient payment failure is retried and the order completes", func(t *testing.T) {
 		s := newShopper(t, gw)
 		r := s.order("flaky", "tok_transient", line(lamp, 1))
@@ -241,7 +135,7 @@ func checkout(t *testing.T, run *runner.Run, gw client, admin string) {
 			t.Fatalf("stock %d, was %d", got, before)
 		}
 		expect(t, "cancel again", s.gw.do("POST", "/api/orders/"+id+"/cancel", "", "Authorization", s.bearer), 202)
-		waitEmails(t, run.Outbox(), s.email, "order.cancelled", "payment.refunded")
+		waitEmails(t, box, s.email, "order.cancelled", "payment.refunded")
 	})
 
 	t.Run("orders are private and listed per user", func(t *testing.T) {
@@ -291,6 +185,94 @@ func checkout(t *testing.T, run *runner.Run, gw client, admin string) {
 			}
 		}
 	})
+}
+
+// happyPath orders two products: the order ships, stock is taken, one
+// payment covers the total, and the buyer gets the emails of each step.
+func happyPath(t *testing.T, gw client, box mailbox, admin, lamp, mug string) {
+	s := newShopper(t, gw)
+	lampBefore, mugBefore := available(t, gw, lamp), available(t, gw, mug)
+	r := s.order("happy", "tok_visa", line(lamp, 2), line(mug, 1))
+	expect(t, "place", r, 201)
+	if r.body["status"] != "pending" || r.body["userId"] == "" {
+		t.Fatalf("placed: %s", r.raw)
+	}
+	o := s.waitFinal(t, r.body["id"].(string), 30*time.Second)
+	if o["status"] != "shipped" {
+		t.Fatalf("order ended %v: %v", o["status"], o["reason"])
+	}
+	if a, m := available(t, gw, lamp), available(t, gw, mug); a != lampBefore-2 || m != mugBefore-1 {
+		t.Fatalf("stock lamp %d mug %d, want %d and %d", a, m, lampBefore-2, mugBefore-1)
+	}
+	p := payment(t, gw, admin, o["paymentId"].(string))
+	total := o["total"].(map[string]any)["amount"].(float64)
+	if p["status"] != "succeeded" || p["amount"].(map[string]any)["amount"].(float64) != total || p["refunded"].(float64) != 0 {
+		t.Fatalf("payment %v for total %v", p, total)
+	}
+	var history []string
+	for _, h := range o["history"].([]any) {
+		history = append(history, h.(map[string]any)["status"].(string))
+	}
+	if strings.Join(history, ">") != "pending>reserved>paid>shipped" {
+		t.Errorf("history %v", history)
+	}
+	waitEmails(t, box, s.email, "user.registered", "order.paid", "order.shipped")
+}
+
+// declined pays with a card the provider declines: the saga compensates.
+func declined(t *testing.T, gw client, box mailbox, admin, product string) {
+	s := newShopper(t, gw)
+	before := available(t, gw, product)
+	r := s.order("declined", "tok_decline", line(product, 1))
+	expect(t, "place", r, 201)
+	o := s.waitFinal(t, r.body["id"].(string), 30*time.Second)
+	if o["status"] != "cancelled" || !strings.Contains(o["reason"].(string), "declined") {
+		t.Fatalf("order %v: %v", o["status"], o["reason"])
+	}
+	if got := available(t, gw, product); got != before {
+		t.Fatalf("stock %d, was %d", got, before)
+	}
+	if p := payment(t, gw, admin, o["paymentId"].(string)); p["status"] != "declined" {
+		t.Fatalf("payment %v", p)
+	}
+	waitEmails(t, box, s.email, "order.cancelled")
+}
+
+// sameKeyThrice sends one Idempotency-Key three times at once: one order,
+// one charge; the key with another body is refused.
+func sameKeyThrice(t *testing.T, gw client, admin, product string) {
+	s := newShopper(t, gw)
+	before := available(t, gw, product)
+	var wg sync.WaitGroup
+	results := make([]response, 3)
+	for i := range results {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i] = s.order("same-key", "tok_visa", line(product, 1)) }()
+	}
+	wg.Wait()
+	created := 0
+	for _, r := range results {
+		if r.status == 201 {
+			created++
+		} else if r.status != 200 || r.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("answer %d %s", r.status, r.raw)
+		}
+		if r.body["id"] != results[0].body["id"] {
+			t.Fatalf("two orders: %v and %v", r.body["id"], results[0].body["id"])
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d answers said created, want 1", created)
+	}
+	o := s.waitFinal(t, results[0].body["id"].(string), 30*time.Second)
+	if o["status"] != "shipped" || available(t, gw, product) != before-1 {
+		t.Fatalf("order %v, stock %d (was %d)", o["status"], available(t, gw, product), before)
+	}
+	if p := payment(t, gw, admin, o["paymentId"].(string)); p["attempts"].(float64) != 1 {
+		t.Fatalf("payment charged in %v attempts", p["attempts"])
+	}
+	r := s.order("same-key", "tok_visa", line(product, 2))
+	expect(t, "same key, other body", r, http.StatusUnprocessableEntity)
 }
 
 // configuredDeliveries reads the eventDelivery policy from the repository's

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -76,29 +75,9 @@ func TestThroughTheGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	// Free ports and a state folder of its own, so a `make run` may go on beside it.
 	adminEmail := "e2e-admin-" + uuid.NewString()[:8] + "@example.com"
-	run, err := runner.Start(ctx, runner.Options{
-		RunFile: filepath.Join(root, "dapr.yaml"), FreePorts: true, StateDir: t.TempDir(), Out: &out,
-		Env: map[string]map[string]string{
-			"user":    {"ADMIN_EMAILS": adminEmail},
-			"order":   {"FULFILMENT_DELAY": "2s"},
-			"payment": {"PROVIDER_LATENCY": "20ms"},
-		},
-	})
-	if err != nil {
-		t.Fatalf("bring-up failed: %v\n%s", err, out.String())
-	}
-	t.Cleanup(func() {
-		run.Stop()
-		if t.Failed() {
-			t.Logf("topology output:\n%s", out.String())
-		}
-	})
-	t.Logf("topology ready in %s", run.Elapsed().Round(time.Millisecond))
+	// Free ports and a state folder of its own, so a `make run` may go on beside it.
+	run := startRun(t, root, nil, nil, map[string]map[string]string{"user": {"ADMIN_EMAILS": adminEmail}})
 
 	// A subscriber of its own on the repository's pub/sub component.
 	probe := "e2e-probe-" + uuid.NewString()[:8]

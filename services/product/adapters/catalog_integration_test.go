@@ -36,7 +36,7 @@ func storeFor(t *testing.T, file string) (dapr.Client, *statestore.Store) {
 
 var profiles = map[string]string{
 	"redis":      "components/product-store.yaml",
-	"postgresql": "components/profiles/postgresql/product-store.yaml",
+	"postgresql": "components/profiles/postgres-rabbitmq/product-store.yaml",
 }
 
 // TestCatalogAtScale imports 10,000 products through a real sidecar, loads

@@ -32,7 +32,7 @@ func TestProductServiceThroughSidecar(t *testing.T) {
 	}
 	for name, file := range map[string]string{
 		"redis":      "components/product-store.yaml",
-		"postgresql": "components/profiles/postgresql/product-store.yaml",
+		"postgresql": "components/profiles/postgres-rabbitmq/product-store.yaml",
 	} {
 		t.Run(name, func(t *testing.T) { suite(t, file) })
 	}

@@ -21,7 +21,7 @@ func TestDaprUserStoreContract(t *testing.T) {
 	}
 	profiles := map[string]string{
 		"redis":      "components/user-store.yaml",
-		"postgresql": "components/profiles/postgresql/user-store.yaml",
+		"postgresql": "components/profiles/postgres-rabbitmq/user-store.yaml",
 	}
 	for name, file := range profiles {
 		t.Run(name, func(t *testing.T) {

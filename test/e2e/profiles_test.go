@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/daprshop/devrun/runner"
+)
+
+// TestComponentProfiles runs one suite on every component profile (the
+// default, Redis, and each folder of components/profiles), each time with
+// the same service binaries, built once: what differs between the runs is
+// YAML only. DAPRSHOP_PROFILES=a,b limits the profiles (`make test-profiles
+// PROFILES=nats`).
+func TestComponentProfiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: starts the whole topology once per profile")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	profiles := profilesToTest(t, root)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out strings.Builder
+	bins, err := runner.BuildApps(ctx, filepath.Join(root, "dapr.yaml"), t.TempDir(), &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	hashes := binaryHashes(t, bins)
+	t.Logf("one build for every profile: %s", hashes)
+	for _, p := range profiles {
+		t.Run(p, func(t *testing.T) {
+			adminEmail := "admin-" + uuid.NewString()[:8] + "@example.com"
+			run := startRun(t, root, []string{p}, bins, map[string]map[string]string{"user": {"ADMIN_EMAILS": adminEmail}})
+			profileSuite(t, run, adminEmail)
+		})
+	}
+	if got := binaryHashes(t, bins); got != hashes {
+		t.Errorf("the binaries changed during the runs:\n%s\n%s", hashes, got)
+	}
+}
+
+func profilesToTest(t *testing.T, root string) []string {
+	if env := os.Getenv("DAPRSHOP_PROFILES"); env != "" {
+		return strings.Split(env, ",")
+	}
+	all, err := runner.Profiles(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]string{"redis"}, all...)
+}
+
+func binaryHashes(t *testing.T, bins map[string]string) string {
+	t.Helper()
+	var parts []string
+	for id, path := range bins {
+		h, err := runner.FileSHA256(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, id+"="+h[:12])
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+// startRun brings an isolated topology up (free ports, its own name
+// resolution, Redis database, PostgreSQL database and outbox) and stops it
+// when the test ends, printing its output if the test failed.
+func startRun(t *testing.T, root string, profiles []string, bins map[string]string, env ...map[string]map[string]string) *runner.Run {
+	t.Helper()
+	var out syncBuilder
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	o := runner.Options{
+		RunFile: filepath.Join(root, "dapr.yaml"), FreePorts: true, StateDir: t.TempDir(), Out: &out,
+		Profiles: profiles, Binaries: bins,
+		Env: map[string]map[string]string{
+			"order":   {"FULFILMENT_DELAY": "2s"},
+			"payment": {"PROVIDER_LATENCY": "20ms"},
+		},
+	}
+	for _, e := range env {
+		for app, vars := range e {
+			if o.Env[app] == nil {
+				o.Env[app] = map[string]string{}
+			}
+			for k, v := range vars {
+				o.Env[app][k] = v
+			}
+		}
+	}
+	run, err := runner.Start(ctx, o)
+	if err != nil {
+		t.Fatalf("bring-up failed: %v\n%s", err, out.String())
+	}
+	t.Cleanup(func() {
+		run.Stop()
+		if t.Failed() {
+			t.Logf("topology output:\n%s", out.String())
+		}
+	})
+	t.Logf("profile %v ready in %s", run.Profiles(), run.Elapsed().Round(time.Millisecond))
+	return run
+}
+
+// profileSuite is what every profile must do: accounts, the catalog, a
+// checkout that ships, a declined one that compensates, an idempotent
+// replay, an event reaching the notifier, and a poison event dead-lettered
+// after the configured deliveries and replayed.
+func profileSuite(t *testing.T, run *runner.Run, adminEmail string) {
+	gw := client{t: t, base: run.AppURL("gateway")}
+	box := mailboxOf(run)
+	t.Run("the sidecars run the profile's components", func(t *testing.T) { expectProfile(t, run) })
+	admin := registerAdmin(t, gw, adminEmail)
+	t.Run("catalog", func(t *testing.T) {
+		r := gw.do("GET", "/api/products?limit=5", "")
+		expect(t, "list", r, 200)
+		if r.body["total"].(float64) < 1000 {
+			t.Errorf("the demo catalog is not loaded: total %v", r.body["total"])
+		}
+	})
+	lamp, mug := newProduct(t, gw, admin, 20, 2499), newProduct(t, gw, admin, 20, 899)
+	t.Run("checkout ships", func(t *testing.T) { happyPath(t, gw, box, admin, lamp, mug) })
+	t.Run("a decline compensates", func(t *testing.T) { declined(t, gw, box, admin, lamp) })
+	t.Run("an Idempotency-Key replays", func(t *testing.T) { sameKeyThrice(t, gw, admin, mug) })
+	t.Run("a poison event is dead-lettered and replayed", func(t *testing.T) { poison(t, run, gw, admin) })
+}
+
+// profileComponents is what each profile must have loaded, per app: the
+// component types by name, as the sidecars report them.
+var profileComponents = map[string]map[string]map[string]string{
+	"redis":             {"order": {"pubsub": "pubsub.redis", "order-store": "state.redis", "order-workflow-store": "state.redis"}},
+	"postgres-rabbitmq": {"order": {"pubsub": "pubsub.rabbitmq", "order-store": "state.postgresql", "order-workflow-store": "state.postgresql"}, "user": {"user-store": "state.postgresql"}, "product": {"product-store": "state.postgresql"}, "payment": {"payment-store": "state.postgresql"}, "notification": {"notification-store": "state.postgresql"}},
+	"nats":              {"order": {"pubsub": "pubsub.jetstream"}, "notification": {"pubsub": "pubsub.jetstream"}},
+	"kafka":             {"order": {"pubsub": "pubsub.kafka"}, "notification": {"pubsub": "pubsub.kafka"}},
+	"mqtt":              {"order": {"pubsub": "pubsub.mqtt3"}, "notification": {"pubsub": "pubsub.mqtt3"}},
+	"smtp":              {"notification": {"email": "bindings.smtp"}},
+	"sqlite":            {"order": {"pubsub": "pubsub.redis"}},
+	"consul":            {"order": {"pubsub": "pubsub.redis"}},
+}
+
+// profileResolver is the name resolver each profile's sidecars must use
+// (isolated runs of the others resolve through a SQLite file of their own).
+var profileResolver = map[string]string{"consul": "consul"}
+
+// expectProfile checks, from the sidecars themselves, that the run uses
+// the profile's components and name resolver.
+func expectProfile(t *testing.T, run *runner.Run) {
+	profile := run.Profiles()[0]
+	want, ok := profileComponents[profile]
+	if !ok {
+		t.Fatalf("profileComponents has no entry for profile %s", profile)
+	}
+	for app, comps := range want {
+		resp, err := http.Get(run.SidecarURL(app) + "/v1.0/metadata")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var md struct {
+			Components []struct{ Name, Type string } `json:"components"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&md)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, c := range md.Components {
+			got[c.Name] = c.Type
+		}
+		for name, typ := range comps {
+			if got[name] != typ {
+				t.Errorf("%s's sidecar has %s = %q, want %s (it has %v)", app, name, got[name], typ, got)
+			}
+		}
+	}
+	resolver := profileResolver[profile]
+	if resolver == "" {
+		resolver = "sqlite"
+	}
+	log, err := os.ReadFile(run.LogFile("gateway-dapr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(log), "Initialized name resolution to "+resolver) {
+		t.Errorf("the gateway's sidecar does not resolve names with %s", resolver)
+	}
+	if profile == "sqlite" {
+		// The profile's own file, not the one an isolated run would use.
+		if _, err := os.Stat(filepath.Join(run.StateDir(), "nameresolution.db")); err != nil {
+			t.Errorf("the sqlite profile's name file: %v", err)
+		}
+	}
+}
+
+// syncBuilder collects the runner's output across goroutines.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
