@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -82,7 +81,7 @@ func binaryHashes(t *testing.T, bins map[string]string) string {
 // when the test ends, printing its output if the test failed.
 func startRun(t *testing.T, root string, profiles []string, bins map[string]string, env ...map[string]map[string]string) *runner.Run {
 	t.Helper()
-	var out syncBuilder
+	var out runner.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	o := runner.Options{
@@ -205,22 +204,4 @@ func expectProfile(t *testing.T, run *runner.Run) {
 			t.Errorf("the sqlite profile's name file: %v", err)
 		}
 	}
-}
-
-// syncBuilder collects the runner's output across goroutines.
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

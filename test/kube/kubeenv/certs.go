@@ -33,24 +33,7 @@ func writePKI(dir string) (*pki, error) {
 	}
 	now := time.Now()
 
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "kubeenv-ca"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	caCert, err := x509.ParseCertificate(caDER)
+	caCert, caKey, caDER, err := selfSignedCA(pkix.Name{CommonName: "kubeenv-ca"}, x509.KeyUsageCertSign|x509.KeyUsageDigitalSignature)
 	if err != nil {
 		return nil, err
 	}
@@ -115,24 +98,8 @@ func writePKI(dir string) (*pki, error) {
 // few times, every 2 s, while the injector asks it for a certificate.
 func writeSentryCredentials(dir string) ([]byte, error) {
 	now := time.Now()
-	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	rootTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{Organization: []string{"kubeenv"}, CommonName: "cluster.local"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, &rootKey.PublicKey, rootKey)
-	if err != nil {
-		return nil, err
-	}
-	rootCert, err := x509.ParseCertificate(rootDER)
+	rootCert, rootKey, rootDER, err := selfSignedCA(pkix.Name{Organization: []string{"kubeenv"}, CommonName: "cluster.local"},
+		x509.KeyUsageCertSign|x509.KeyUsageCRLSign)
 	if err != nil {
 		return nil, err
 	}
@@ -170,4 +137,29 @@ func writeSentryCredentials(dir string) ([]byte, error) {
 		}
 	}
 	return root, nil
+}
+
+// selfSignedCA makes a CA certificate valid for a day (from an hour ago,
+// against clock skew) with a new P-256 key.
+func selfSignedCA(subject pkix.Name, usage x509.KeyUsage) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               subject,
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              usage,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	return cert, key, der, err
 }

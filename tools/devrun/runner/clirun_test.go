@@ -89,7 +89,7 @@ func TestReadmeDaprRunForOneService(t *testing.T) {
 		t.Fatalf("parsed %+v", app)
 	}
 
-	out := &syncBuffer{}
+	out := &runner.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cp, err := runner.Start(ctx, runner.Options{RunFile: filepath.Join(root, "dapr.yaml"), NoApps: true, FreePorts: true, StateDir: t.TempDir(), Out: out})

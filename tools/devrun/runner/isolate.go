@@ -131,26 +131,7 @@ func (p *profile) configPaths() []string {
 
 // setsNameResolution reports whether a profile's configuration chooses the
 // name resolver (sqlite, consul).
-func (p *profile) setsNameResolution() bool {
-	if p == nil {
-		return false
-	}
-	for _, c := range p.configs {
-		b, err := os.ReadFile(c)
-		if err != nil {
-			continue
-		}
-		var cfg struct {
-			Spec struct {
-				NameResolution map[string]any `yaml:"nameResolution"`
-			} `yaml:"spec"`
-		}
-		if yaml.Unmarshal(b, &cfg) == nil && cfg.Spec.NameResolution != nil {
-			return true
-		}
-	}
-	return false
-}
+func (p *profile) setsNameResolution() bool { return p.resolver() != "" }
 
 // rewriteComponents copies the apps' resource folders into dir, applying
 // edit to every Component, and points the apps at the copies.

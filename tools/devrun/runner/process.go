@@ -42,6 +42,25 @@ func (c *console) line(name, color, text string) {
 	fmt.Fprintln(c.out, prefix, text)
 }
 
+// Buffer collects a run's output (Options.Out) safely: processes write to
+// it from many goroutines. Tests keep it to print when they fail.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
 // process is one child: an app, a daprd, placement or scheduler.
 type process struct {
 	name string

@@ -1,12 +1,10 @@
 package runner_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,25 +12,12 @@ import (
 	"github.com/daprshop/devrun/runner"
 )
 
-// syncBuffer collects the runner's console output across goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func start(t *testing.T) (*runner.Run, *syncBuffer) {
+func start(t *testing.T) (*runner.Run, *runner.Buffer) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts the whole topology")
 	}
-	out := &syncBuffer{}
+	out := &runner.Buffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	r, err := runner.Start(ctx, runner.Options{

@@ -212,10 +212,12 @@ func (r *Run) buildStandins(ctx context.Context) error {
 	for _, s := range r.standins {
 		dir, err := toolbin.Dir(r.root, s.tool)
 		if err != nil || !exists(filepath.Join(dir, s.bin)) {
+			r.console.printf("building the %s stand-in from its Go module (minutes the first time, then cached; `make standins` builds them all)\n", s.tool)
 			cmd := exec.CommandContext(ctx, filepath.Join(r.root, "tools", "build.sh"), s.tool)
 			cmd.Dir = r.root
-			if b, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("build the %s stand-in: %v\n%s", s.tool, err, b)
+			cmd.Stdout, cmd.Stderr = r.console.out, r.console.out
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("build the %s stand-in: %v", s.tool, err)
 			}
 			if dir, err = toolbin.Dir(r.root, s.tool); err != nil {
 				return err
