@@ -3,9 +3,15 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# Every Go module of the workspace (go.work); tools/dapr is built apart.
+# Every Go module of the workspace (go.work). The tool modules (tools/<name>,
+# built by tools/build.sh) and the deployment test modules (test/deploy,
+# test/kube: Dapr's and Helm's dependency graphs) stay outside it.
 PKGS := github.com/daprshop/...
-GO_TEST_FLAGS ?= -count=1 -timeout 15m
+DEPLOY_MODULES := test/deploy test/kube
+GO_TEST_FLAGS ?= -count=1 -timeout 20m
+# The pinned tools: the Dapr runtime, a Kubernetes API server (with etcd) for
+# the chart test, and the stand-ins some profiles use (Kafka, SMTP, Consul).
+TOOLS := dapr kube kfake mailpit consul
 
 .PHONY: help
 help: ## list the targets
@@ -13,7 +19,15 @@ help: ## list the targets
 
 .PHONY: dapr
 dapr: ## build the pinned Dapr runtime into .bin/dapr (cached; minutes only the first time)
-	@tools/dapr/build.sh
+	@tools/build.sh dapr
+
+.PHONY: tools
+tools: ## build every pinned tool into .bin (cached in ~/.cache/daprshop; minutes only the first time)
+	@for t in $(TOOLS); do tools/build.sh $$t; done
+
+.PHONY: standins
+standins: ## build the stand-ins some profiles start: kfake, Mailpit, Consul (cached)
+	@for t in kfake mailpit consul; do tools/build.sh $$t; done
 
 .PHONY: secrets
 secrets: ## create the development JWT keys in secrets/ if missing (make run does this too)
@@ -23,14 +37,34 @@ secrets: ## create the development JWT keys in secrets/ if missing (make run doe
 build: ## compile every module
 	go build $(PKGS)
 
+PROFILE ?=
 .PHONY: run
-run: dapr ## run placement, scheduler and every service beside its sidecar; Ctrl-C stops all
+run: dapr ## run placement, scheduler and every service beside its sidecar (PROFILE=name for a component profile); Ctrl-C stops all
 	@go build -o .bin/devrun ./tools/devrun
-	@exec .bin/devrun -f dapr.yaml $(ARGS)
+	@exec .bin/devrun -f dapr.yaml $(if $(PROFILE),-profile $(PROFILE)) $(ARGS)
 
+# make test runs two halves side by side (each builds what it needs first,
+# so on a cold machine one half's build overlaps the other's tests): the
+# workspace's tests (unit, integration through real sidecars, end-to-end on
+# every component profile) and the deployment tests (strict Dapr YAML, the
+# chart and Dockerfile, the chart installed into a real kube-apiserver).
 .PHONY: test
-test: dapr lint ## unit, integration (real daprd + Redis/PostgreSQL) and end-to-end tests
+test: dapr lint ## unit, integration (real daprd + Redis/PostgreSQL/brokers), end-to-end on every profile, chart and Kubernetes tests
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-go test-deploy
+
+.PHONY: test-go
+test-go: dapr standins ## the workspace's tests only (make test runs them)
 	go test $(GO_TEST_FLAGS) $(PKGS)
+
+PROFILES ?=
+.PHONY: test-profiles
+test-profiles: dapr standins ## the end-to-end suite on every component profile, one set of binaries (PROFILES=a,b to choose)
+	DAPRSHOP_PROFILES=$(PROFILES) go test $(GO_TEST_FLAGS) -v -run TestComponentProfiles ./test/e2e
+
+.PHONY: test-deploy
+test-deploy: dapr ## the Dapr YAML, chart and Dockerfile checks and the Kubernetes API server test only
+	@tools/build.sh kube
+	@for m in $(DEPLOY_MODULES); do echo "go vet + go test $$m"; (cd $$m && GOWORK=off go vet ./... && GOWORK=off go test $(GO_TEST_FLAGS) ./...) || exit 1; done
 
 .PHONY: bench
 bench: dapr ## catalog read path through gateway + sidecars vs direct (req/s, p50, p99), and in-process benchmarks
@@ -61,7 +95,7 @@ lint: ## gofmt and go vet
 
 .PHONY: tidy
 tidy: ## go mod tidy in every module
-	@for m in services/platform services/user services/gateway services/product services/order services/payment services/notification tools/devrun test/e2e; do (cd $$m && GOWORK=off go mod tidy); done
+	@for m in services/platform services/user services/gateway services/product services/order services/payment services/notification tools/devrun test/e2e $(DEPLOY_MODULES); do (cd $$m && GOWORK=off go mod tidy); done
 
 .PHONY: clean
 clean: ## remove build output and run state (keeps the Dapr build and dev secrets)

@@ -29,6 +29,11 @@ version=$(awk -v m="$module" '($1=="require" && $2==m) || $1==m {sub(/^v/, "", $
 
 out="$root/.bin/$name/$version"
 stamp="$out/.stamp"
+# One build of a tool at a time (make -j, or devrun building a stand-in on
+# demand while another build of it runs): the second waits, then finds it.
+mkdir -p "$root/.bin/$name"
+exec 9>"$root/.bin/$name/.lock"
+flock 9
 # Everything that changes the binaries: the module graph, the build recipe and
 # any command sources of our own (for example a small main that wraps a library).
 want="$version $(cat "$here/go.mod" "$here/go.sum" "$here/build.conf" $(find "$here" -name '*.go' | sort) | sha256sum | cut -c1-16)"
