@@ -291,8 +291,10 @@ func (w *wiring) check(t *testing.T, runFile map[string]int, values map[string]a
 			t.Errorf("HPA %s targets %s, which is not rendered", h.Name, h.Spec.ScaleTargetRef.Name)
 		}
 	}
-	if w.services["gateway"] == nil {
-		t.Error("no Service in front of the gateway")
+	for id := range runFile {
+		if svc := w.services[id]; svc == nil || svc.Spec.Ports[0].TargetPort.String() != "http" {
+			t.Errorf("no Service for %s: %v", id, svc)
+		}
 	}
 	if w.kinds["NetworkPolicy"] == 0 || w.kinds["PodDisruptionBudget"] == 0 || w.kinds["Resiliency"] != 1 {
 		t.Errorf("kinds: %s", w.summary())
