@@ -114,7 +114,8 @@ func StartDaprRun(ctx context.Context, root string, a *AppConfig, stateDir strin
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
 	}
-	r := &Run{root: root, stateDir: stateDir, failed: make(chan error, 1), startedAt: time.Now(), apps: []*app{{AppConfig: *a}}}
+	one := &app{AppConfig: *a}
+	r := &Run{root: root, stateDir: stateDir, failed: make(chan error, 1), startedAt: time.Now(), apps: []*app{one}, topology: []*app{one}}
 	r.console = &console{out: out, width: len(a.AppID) + len("-dapr"), logDir: logDir}
 	ok := false
 	defer func() {

@@ -137,7 +137,7 @@ func (p *profile) setsNameResolution() bool { return p.resolver() != "" }
 // edit to every Component, and points the apps at the copies.
 func (r *Run) rewriteComponents(dir string, edit func(resource)) error {
 	copies := map[string]string{}
-	for _, a := range r.apps {
+	for _, a := range r.topology {
 		for i, src := range a.ResourcesPaths {
 			if dst, ok := copies[src]; ok {
 				a.ResourcesPaths[i] = dst

@@ -126,12 +126,13 @@ func (f *resourceFile) write(path string) error {
 	return os.WriteFile(path, []byte(strings.Join(parts, "---\n")), 0o644)
 }
 
-// components lists the Components of every resources folder the apps load,
-// each once.
+// components lists the Components of every resources folder the run
+// file's apps load, each once (also in a run that starts only some apps, or
+// none: `devrun infra` starts the stand-ins the apps' components need).
 func (r *Run) components() ([]resource, error) {
 	seen := map[string]bool{}
 	var out []resource
-	for _, a := range r.apps {
+	for _, a := range r.topology {
 		for _, dir := range a.ResourcesPaths {
 			if seen[dir] {
 				continue

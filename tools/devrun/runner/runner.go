@@ -63,7 +63,8 @@ type Run struct {
 	appToken  string
 	daprBin   string
 	stateDir  string
-	apps      []*app
+	apps      []*app // the apps this run starts
+	topology  []*app // every app of the run file: its components are the run's
 	cp        *controlPlane
 	profile   *profile
 	standins  []*standin
@@ -109,9 +110,11 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	}
 	r := &Run{root: root, stateDir: o.StateDir, failed: make(chan error, 1), startedAt: time.Now()}
 	for _, a := range rf.Apps {
+		maps.Copy(a.Env, o.Env[a.AppID])
+		ap := &app{AppConfig: a}
+		r.topology = append(r.topology, ap)
 		if !o.NoApps && (len(o.Apps) == 0 || slices.Contains(o.Apps, a.AppID)) {
-			maps.Copy(a.Env, o.Env[a.AppID])
-			r.apps = append(r.apps, &app{AppConfig: a})
+			r.apps = append(r.apps, ap)
 		}
 	}
 	for _, id := range o.Apps {
@@ -147,7 +150,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	if r.profile, err = loadProfiles(root, o.Profiles); err != nil {
 		return nil, err
 	}
-	if err := r.profile.apply(r.apps, o.StateDir); err != nil {
+	if err := r.profile.apply(r.topology, o.StateDir); err != nil {
 		return nil, err
 	}
 	if o.FreePorts {
@@ -158,15 +161,22 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 			return nil, err
 		}
 	}
-	if r.standins, err = r.standinsFor(o.FreePorts); err != nil {
-		return nil, err
+	// Stand-ins and streams belong with the control plane: `devrun infra`
+	// starts them once, and the `devrun app` runs Tilt starts beside it
+	// find them there.
+	if r.cp != nil {
+		if r.standins, err = r.standinsFor(o.FreePorts); err != nil {
+			return nil, err
+		}
 	}
 
 	if err := r.preflight(); err != nil {
 		return nil, err
 	}
-	if err := r.ensureStreams(ctx); err != nil {
-		return nil, err
+	if r.cp != nil {
+		if err := r.ensureStreams(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if r.daprBin, err = daprbin.Dir(root); err != nil {
 		return nil, err

@@ -68,3 +68,29 @@ func TestACrashIsReportedWithTheProcessName(t *testing.T) {
 		t.Fatal("a killed app went unreported")
 	}
 }
+
+// `devrun infra` (Tilt's control-plane resource) starts the stand-ins a
+// profile needs, since it is the one process of the topology that lives
+// as long as it; the `devrun app` runs beside it start none.
+func TestInfraStartsTheProfilesStandIns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the control plane and a stand-in")
+	}
+	out := &runner.Buffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := runner.Start(ctx, runner.Options{
+		RunFile: filepath.Join("..", "..", "..", "dapr.yaml"), NoApps: true, FreePorts: true,
+		Profiles: []string{"kafka"}, StateDir: t.TempDir(), Out: out,
+	})
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	defer r.Stop()
+	if _, ok := r.PIDs()["kfake"]; !ok {
+		t.Fatalf("no kafka stand-in beside the control plane: %v\n%s", r.PIDs(), out)
+	}
+	if !strings.Contains(out.String(), "not a Kafka cluster") {
+		t.Errorf("the stand-in was not labelled as one:\n%s", out)
+	}
+}
