@@ -48,12 +48,20 @@ run: dapr ## run placement, scheduler and every service beside its sidecar (PROF
 # workspace's tests (unit, integration through real sidecars, end-to-end on
 # every component profile) and the deployment tests (strict Dapr YAML, the
 # chart and Dockerfile, the chart installed into a real kube-apiserver).
+# Beside them, the modules every later build needs are downloaded while the
+# first builds compile (a cold machine spends minutes on each).
 .PHONY: test
-test: dapr lint ## unit, integration (real daprd + Redis/PostgreSQL/brokers), end-to-end on every profile, chart and Kubernetes tests
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-go test-deploy
+test: ## unit, integration (real daprd + Redis/PostgreSQL/brokers), end-to-end on every profile, chart and Kubernetes tests
+	@$(MAKE) --no-print-directory -j3 --output-sync=target prefetch test-go test-deploy
+
+# The module graphs of the tools and of the deployment test modules.
+PREFETCH := tools/kube tools/consul tools/mailpit tools/kfake $(DEPLOY_MODULES)
+.PHONY: prefetch
+prefetch: ## download the modules of every tool and test module (network only; make test runs it alongside the builds)
+	@for m in $(PREFETCH); do (cd $$m && GOWORK=off go mod download) || exit 1; done
 
 .PHONY: test-go
-test-go: dapr standins ## the workspace's tests only (make test runs them)
+test-go: dapr lint standins ## the workspace's tests only (make test runs them)
 	go test $(GO_TEST_FLAGS) $(PKGS)
 
 PROFILES ?=
