@@ -29,6 +29,10 @@ tools: ## build every pinned tool into .bin (cached in ~/.cache/daprshop; minute
 standins: ## build the stand-ins some profiles start: kfake, Mailpit, Consul (cached)
 	@for t in kfake mailpit consul; do tools/build.sh $$t; done
 
+.PHONY: infra
+infra: dapr ## sentry, placement and the scheduler only, with mTLS, on dapr init's ports (for the Dapr CLI)
+	@go run ./tools/devrun -f dapr.yaml infra
+
 .PHONY: secrets
 secrets: ## create the development JWT keys in secrets/ if missing (make run does this too)
 	@go run ./tools/devrun secrets
@@ -39,9 +43,9 @@ build: ## compile every module
 
 PROFILE ?=
 .PHONY: run
-run: dapr ## run placement, scheduler and every service beside its sidecar (PROFILE=name for a component profile); Ctrl-C stops all
+run: dapr ## run the control plane and every service beside its sidecar (PROFILE=name: a component profile; PUBLIC=1: gateway open to the network); Ctrl-C stops all
 	@go build -o .bin/devrun ./tools/devrun
-	@exec .bin/devrun -f dapr.yaml $(if $(PROFILE),-profile $(PROFILE)) $(ARGS)
+	@exec .bin/devrun -f dapr.yaml $(if $(PROFILE),-profile $(PROFILE)) $(if $(PUBLIC),-public) $(ARGS)
 
 # make test runs two halves side by side (each builds what it needs first,
 # so on a cold machine one half's build overlaps the other's tests): the
@@ -81,16 +85,17 @@ bench: dapr ## catalog read path through gateway + sidecars vs direct (req/s, p5
 
 .PHONY: seed
 seed: ## load the demo catalog into a running `make run` (DEMO_CATALOG=n products, default 1000)
-	cd services/product && APP_ID=product DAPR_GRPC_PORT=3602 DEMO_CATALOG=$${DEMO_CATALOG:-1000} go run . seed
+	cd services/product && APP_ID=product DAPR_GRPC_PORT=3602 DAPR_API_TOKEN=$$(cd ../.. && go run ./tools/devrun token product) \
+		DEMO_CATALOG=$${DEMO_CATALOG:-1000} go run . seed
 
 .PHONY: deadletters
 deadletters: ## list the events that reached the dead-letter topic (with make run going)
-	@curl -sf localhost:3505/v1.0/invoke/notification/method/admin/deadletters; echo
+	@curl -sf -H "dapr-api-token: $$(go run ./tools/devrun token notification)" localhost:3505/v1.0/invoke/notification/method/admin/deadletters; echo
 
 .PHONY: replay
 replay: ## put a dead letter back on its topic: make replay ID=<event id>
 	@test -n "$(ID)" || { echo "usage: make replay ID=<event id>"; exit 2; }
-	@curl -sf -X POST localhost:3505/v1.0/invoke/notification/method/admin/deadletters/$(ID)/replay; echo
+	@curl -sf -X POST -H "dapr-api-token: $$(go run ./tools/devrun token notification)" localhost:3505/v1.0/invoke/notification/method/admin/deadletters/$(ID)/replay; echo
 
 .PHONY: test-unit
 test-unit: ## fast tests only: no sidecars, no databases

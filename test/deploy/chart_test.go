@@ -207,8 +207,10 @@ func (w *wiring) check(t *testing.T, runFile map[string]int, values map[string]a
 		if !w.configs[ann["dapr.io/config"]] {
 			t.Errorf("deployment %s: configuration %q is not rendered", dep.Name, ann["dapr.io/config"])
 		}
-		if s := ann["dapr.io/app-token-secret"]; s == "" || !w.secrets[s] {
-			t.Errorf("deployment %s: app token secret %q is not rendered", dep.Name, s)
+		for _, key := range []string{"dapr.io/app-token-secret", "dapr.io/api-token-secret"} {
+			if s := ann[key]; s == "" || !w.secrets[s] || !strings.HasPrefix(s, id+"-") {
+				t.Errorf("deployment %s: %s %q is not a rendered secret of its own", dep.Name, key, s)
+			}
 		}
 		for _, key := range []string{"dapr.io/enabled", "dapr.io/log-as-json", "dapr.io/enable-metrics", "dapr.io/enable-app-health-check"} {
 			if ann[key] != "true" {
@@ -223,8 +225,8 @@ func (w *wiring) check(t *testing.T, runFile map[string]int, values map[string]a
 		if !strings.HasSuffix(ctr.Image, "/"+id+":"+fmt.Sprint(values["image"].(map[string]any)["tag"])) {
 			t.Errorf("deployment %s: image %s", dep.Name, ctr.Image)
 		}
-		if len(ctr.Ports) != 1 || int(ctr.Ports[0].ContainerPort) != port {
-			t.Errorf("deployment %s: container ports %v, want %d", dep.Name, ctr.Ports, port)
+		if len(ctr.Ports) == 0 || ctr.Ports[0].Name != "http" || int(ctr.Ports[0].ContainerPort) != port {
+			t.Errorf("deployment %s: container ports %v, want http on %d", dep.Name, ctr.Ports, port)
 		}
 		if ctr.ReadinessProbe == nil || ctr.ReadinessProbe.HTTPGet.Path != "/readyz" || ctr.LivenessProbe == nil || ctr.LivenessProbe.HTTPGet.Path != "/healthz" {
 			t.Errorf("deployment %s: probes %+v %+v", dep.Name, ctr.ReadinessProbe, ctr.LivenessProbe)

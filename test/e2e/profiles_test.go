@@ -165,7 +165,9 @@ func expectProfile(t *testing.T, run *runner.Run) {
 		t.Fatalf("profileComponents has no entry for profile %s", profile)
 	}
 	for app, comps := range want {
-		resp, err := http.Get(run.SidecarURL(app) + "/v1.0/metadata")
+		req, _ := http.NewRequest(http.MethodGet, run.SidecarURL(app)+"/v1.0/metadata", nil)
+		req.Header.Set("dapr-api-token", run.APIToken(app))
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,12 +193,22 @@ func expectProfile(t *testing.T, run *runner.Run) {
 	if resolver == "" {
 		resolver = "sqlite"
 	}
-	log, err := os.ReadFile(run.LogFile("gateway-dapr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(log), "Initialized name resolution to "+resolver) {
-		t.Errorf("the gateway's sidecar does not resolve names with %s", resolver)
+	// daprd logs its resolver once initialised, which can be just after it
+	// reports healthy.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		log, err := os.ReadFile(run.LogFile("gateway-dapr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(log), "Initialized name resolution to "+resolver) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the gateway's sidecar does not resolve names with %s", resolver)
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if profile == "sqlite" {
 		// The profile's own file, not the one an isolated run would use.

@@ -5,6 +5,7 @@
 //	devrun infra       placement and scheduler only
 //	devrun app ID...   the given apps and their sidecars; the control plane runs elsewhere (Tilt)
 //	devrun secrets     create the development secrets if missing
+//	devrun token ID    print the app's Dapr API token (for tools that call its sidecar)
 package main
 
 import (
@@ -31,13 +32,14 @@ func run() error {
 	runFile := flag.String("f", "dapr.yaml", "multi-app run file")
 	verbose := flag.Bool("v", false, "show every daprd log line, not only warnings and errors")
 	profiles := flag.String("profile", "", "component profiles to apply, comma-separated (see components/profiles)")
+	public := flag.Bool("public", false, "open the gateway's port to the network (everything else listens on loopback)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-profile NAME[,NAME]] [up | infra | app ID... | secrets]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-public] [-profile NAME[,NAME]] [up | infra | app ID... | secrets | token ID]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 
-	opts := runner.Options{RunFile: *runFile, Verbose: *verbose}
+	opts := runner.Options{RunFile: *runFile, Verbose: *verbose, PublicGateway: *public}
 	if *profiles != "" {
 		opts.Profiles = strings.Split(*profiles, ",")
 	}
@@ -53,6 +55,13 @@ func run() error {
 		opts.NoControlPlane = true
 	case "secrets":
 		return runner.EnsureDevSecrets(filepath.Dir(*runFile), os.Stdout)
+	case "token":
+		tokens, err := runner.EnsureTokens(filepath.Dir(*runFile), flag.Args()[1:])
+		if err != nil || flag.NArg() != 2 {
+			return fmt.Errorf("token: name one app ID (%v)", err)
+		}
+		fmt.Println(tokens[flag.Arg(1)].API)
+		return nil
 	default:
 		flag.Usage()
 		return fmt.Errorf("unknown command %q", cmd)

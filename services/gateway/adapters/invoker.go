@@ -19,25 +19,26 @@ import (
 	"github.com/daprshop/platform/logging"
 	"github.com/daprshop/platform/problem"
 	"github.com/daprshop/platform/requestid"
+	"github.com/daprshop/platform/sidecar"
 )
 
 // Invoker forwards requests to services through the gateway's own Dapr
 // sidecar (service invocation), so discovery, mTLS, retries, timeouts and
 // circuit breakers are the sidecar's, declared in YAML.
 type Invoker struct {
-	sidecar *url.URL
-	timeout time.Duration
-	proxy   *httputil.ReverseProxy
+	sidecar  *url.URL
+	apiToken sidecar.Config
+	timeout  time.Duration
+	proxy    *httputil.ReverseProxy
 }
 
-// NewInvoker proxies through the sidecar at sidecarBase (http://host:port);
-// each call may take at most timeout.
-func NewInvoker(sidecarBase string, timeout time.Duration) (*Invoker, error) {
-	u, err := url.Parse(sidecarBase)
+// NewInvoker proxies through the sidecar sc; each call may take at most timeout.
+func NewInvoker(sc sidecar.Config, timeout time.Duration) (*Invoker, error) {
+	u, err := url.Parse(sc.HTTPBase())
 	if err != nil {
 		return nil, err
 	}
-	inv := &Invoker{sidecar: u, timeout: timeout}
+	inv := &Invoker{sidecar: u, apiToken: sc, timeout: timeout}
 	inv.proxy = &httputil.ReverseProxy{
 		Rewrite:        inv.rewrite,
 		Transport:      newTransport(),
@@ -97,6 +98,7 @@ func (inv *Invoker) rewrite(pr *httputil.ProxyRequest) {
 		}
 	}
 	identity.Strip(out.Header)
+	inv.apiToken.Authorize(out.Header)
 	// Lets services write problem "instance" paths as the client sees them.
 	out.Header.Set(problem.ForwardedPrefixHeader, "/api")
 	if p, ok := identity.FromContext(in.Context()); ok {

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/daprshop/gateway/adapters"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/requestid"
+	"github.com/daprshop/platform/sidecar"
 )
 
 // The fake sidecar records what the gateway sent it.
@@ -25,7 +28,7 @@ func TestInvokerRewritesForServiceInvocation(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 	}))
 	defer sidecar.Close()
-	inv, err := adapters.NewInvoker(sidecar.URL, time.Second)
+	inv, err := adapters.NewInvoker(sidecarAt(t, sidecar.URL, "the-gateways-token"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,7 @@ func TestInvokerRewritesForServiceInvocation(t *testing.T) {
 		t.Errorf("body %q", body)
 	}
 	for header, want := range map[string]string{
-		"Authorization": "", "Dapr-App-Id": "", "Dapr-Api-Token": "",
+		"Authorization": "", "Dapr-App-Id": "", "Dapr-Api-Token": "the-gateways-token",
 		identity.HeaderUserID: "u1", identity.HeaderRole: "customer",
 		requestid.Header: "req-1", "X-Forwarded-Prefix": "/api",
 	} {
@@ -82,7 +85,7 @@ func TestInvokerErrors(t *testing.T) {
 		{"sidecar unreachable", dead.URL, http.StatusBadGateway},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			inv, _ := adapters.NewInvoker(tt.url, 200*time.Millisecond)
+			inv, _ := adapters.NewInvoker(sidecarAt(t, tt.url, ""), 200*time.Millisecond)
 			rec := httptest.NewRecorder()
 			inv.To("user").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/users/me", nil))
 			if rec.Code != tt.want || rec.Header().Get("Content-Type") != "application/problem+json" {
@@ -90,4 +93,15 @@ func TestInvokerErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sidecarAt is the sidecar config of a test server standing in for daprd.
+func sidecarAt(t *testing.T, rawURL, apiToken string) sidecar.Config {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	return sidecar.Config{Host: u.Hostname(), HTTPPort: port, APIToken: apiToken}
 }

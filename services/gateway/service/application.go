@@ -40,7 +40,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 	defer client.Close()
 
-	invoker, err := adapters.NewInvoker(cfg.Sidecar.HTTPBase(), cfg.UpstreamTimeout)
+	invoker, err := adapters.NewInvoker(cfg.Sidecar, cfg.UpstreamTimeout)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	wf := workflow.NewClient(client.GrpcClientConn())
 	store := adapters.NewDaprStore(statestore.New(client, cfg.StateStore))
 	publisher := events.NewPublisher(client, cfg.PubSub, cfg.AppID)
-	services := adapters.NewServices(invoke.New(cfg.Sidecar.HTTPBase(), cfg.CallTimeout))
+	services := adapters.NewServices(invoke.New(cfg.Sidecar, cfg.CallTimeout))
 
 	checkout := app.NewCheckout(store, services, services, services, services, publisher, app.CheckoutConfig{
 		Fulfilment:     cfg.Fulfilment,

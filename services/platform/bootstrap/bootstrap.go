@@ -6,9 +6,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -27,9 +29,18 @@ import (
 // Base holds the settings every service reads. Embed it in a service's
 // Config; APP_ID and APP_PORT default to the service's name and port.
 type Base struct {
-	Port     int    `env:"APP_PORT" validate:"min=0,max=65535"`
-	AppID    string `env:"APP_ID"`
-	LogLevel string `env:"LOG_LEVEL" default:"info" validate:"oneof=debug info warn error"`
+	Port int `env:"APP_PORT" validate:"min=0,max=65535"`
+	// ListenAddress is where the service listens: loopback, beside its
+	// sidecar, unless it must be reached from elsewhere (a pod's probes, the
+	// gateway's public port).
+	ListenAddress string `env:"APP_LISTEN_ADDRESS" default:"127.0.0.1" validate:"ip"`
+	// AdminPort, when set, moves /readyz and /metrics off the service's port
+	// to this one, on AdminListenAddress (the gateway's public port shows
+	// neither).
+	AdminPort          int    `env:"ADMIN_PORT" validate:"min=0,max=65535"`
+	AdminListenAddress string `env:"ADMIN_LISTEN_ADDRESS" default:"127.0.0.1" validate:"ip"`
+	AppID              string `env:"APP_ID"`
+	LogLevel           string `env:"LOG_LEVEL" default:"info" validate:"oneof=debug info warn error"`
 	// SecretStore is the Dapr secret store component the service reads keys from.
 	SecretStore string `env:"SECRET_STORE" default:"secretstore" validate:"required"`
 	// StartupTimeout bounds start-up work that waits on the sidecar.
@@ -41,7 +52,7 @@ type Base struct {
 func (b *Base) Settings() *Base { return b }
 
 // Addr is the listen address of the service's HTTP server.
-func (b *Base) Addr() string { return fmt.Sprintf(":%d", b.Port) }
+func (b *Base) Addr() string { return net.JoinHostPort(b.ListenAddress, strconv.Itoa(b.Port)) }
 
 // Config is a service's configuration struct embedding Base.
 type Config interface{ Settings() *Base }
@@ -96,11 +107,28 @@ func mainErr[C Config](name string, port int, cfg C, run func(context.Context, C
 func (b *Base) Serve(ctx context.Context, router *mux.Router, log *zap.Logger, checks health.Checks, tasks ...httpserver.StartupTask) error {
 	ready := health.Checks{"sidecar": sidecar.Check(b.Sidecar, &http.Client{Timeout: 2 * time.Second})}
 	maps.Copy(ready, checks)
-	handler := httpapi.Handler(router, httpapi.Options{
-		Log:      log,
-		Metrics:  middleware.NewHTTPMetrics(),
-		AppToken: b.Sidecar.AppToken,
-		Ready:    ready,
-	})
-	return httpserver.Run(ctx, httpserver.Defaults(b.Addr()), handler, log, tasks...)
+	opts := httpapi.Options{
+		Log:           log,
+		Metrics:       middleware.NewHTTPMetrics(),
+		AppToken:      b.Sidecar.AppToken,
+		Ready:         ready,
+		SeparateAdmin: b.AdminPort > 0,
+	}
+	handler := httpapi.Handler(router, opts)
+	if b.AdminPort == 0 {
+		return httpserver.Run(ctx, httpserver.Defaults(b.Addr()), handler, log, tasks...)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	admin := make(chan error, 1)
+	go func() {
+		addr := net.JoinHostPort(b.AdminListenAddress, strconv.Itoa(b.AdminPort))
+		admin <- httpserver.Run(ctx, httpserver.Defaults(addr), httpapi.AdminHandler(opts), log.Named("admin"))
+	}()
+	err := httpserver.Run(ctx, httpserver.Defaults(b.Addr()), handler, log, tasks...)
+	cancel()
+	if aerr := <-admin; err == nil {
+		err = aerr
+	}
+	return err
 }

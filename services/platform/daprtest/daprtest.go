@@ -43,6 +43,10 @@ type Options struct {
 	SchedulerAddress string
 	// WaitForApp makes Start wait until the sidecar also reports the app healthy.
 	WaitForApp bool
+	// Sentry, when set, gives the sidecar its certificate: mutual TLS with
+	// the other sidecars of the test, and the Configuration's access control
+	// applies by caller identity.
+	Sentry *Sentry
 	// HTTPPort and GRPCPort fix the sidecar's API ports (0 picks free ones),
 	// for an app that must be told them before the sidecar starts.
 	HTTPPort, GRPCPort int
@@ -113,7 +117,9 @@ func Start(t testing.TB, opts Options) *Sidecar {
 	if opts.AppPort > 0 {
 		args = append(args, "--app-port", strconv.Itoa(opts.AppPort), "--app-protocol", "http")
 	}
-	stop, exited := startProcess(t, "daprd "+opts.AppID, DaprdPath(t), args, opts.Env, s.LogPath)
+	tlsArgs, tlsEnv := opts.Sentry.daprdFlags()
+	args = append(args, tlsArgs...)
+	stop, exited := startProcess(t, "daprd "+opts.AppID, DaprdPath(t), args, append(opts.Env, tlsEnv...), s.LogPath)
 	t.Cleanup(stop)
 
 	path := "/v1.0/healthz/outbound"

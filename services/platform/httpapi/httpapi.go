@@ -42,15 +42,31 @@ type Options struct {
 	Ready health.Checks
 	// AppToken, when set, must be presented by every caller except probes (see sidecar.RequireAppToken).
 	AppToken string
+	// SeparateAdmin leaves /readyz and /metrics off r, for AdminHandler to
+	// serve on a port of their own (the gateway's public port must not
+	// show them).
+	SeparateAdmin bool
 }
 
 // Handler adds the operational endpoints to r and wraps it with the
 // middleware stack. It is the http.Handler a service serves.
 func Handler(r *mux.Router, o Options) http.Handler {
 	r.HandleFunc("/healthz", health.Live).Methods(http.MethodGet)
+	if !o.SeparateAdmin {
+		r.Handle("/readyz", health.Ready(o.Ready)).Methods(http.MethodGet)
+		r.Handle("/metrics", o.Metrics.Handler()).Methods(http.MethodGet)
+	}
+	return middleware.Observe(o.Log, o.Metrics, sidecar.RequireAppToken(o.AppToken, r))
+}
+
+// AdminHandler serves the operational endpoints alone: /healthz, /readyz
+// and /metrics, for an admin port that only operators and probes reach.
+func AdminHandler(o Options) http.Handler {
+	r := NewRouter()
+	r.HandleFunc("/healthz", health.Live).Methods(http.MethodGet)
 	r.Handle("/readyz", health.Ready(o.Ready)).Methods(http.MethodGet)
 	r.Handle("/metrics", o.Metrics.Handler()).Methods(http.MethodGet)
-	return middleware.Observe(o.Log, o.Metrics, sidecar.RequireAppToken(o.AppToken, r))
+	return r
 }
 
 // WriteJSON sends v as JSON with status.

@@ -14,19 +14,20 @@ import (
 
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/requestid"
+	"github.com/daprshop/platform/sidecar"
 )
 
 // Client invokes methods of other apps through one sidecar.
 type Client struct {
-	base    string // the sidecar's HTTP API, e.g. http://127.0.0.1:3503
+	sidecar sidecar.Config
 	http    *http.Client
 	timeout time.Duration
 }
 
-// New invokes through the sidecar at sidecarBase; each call may take at most timeout.
-func New(sidecarBase string, timeout time.Duration) *Client {
+// New invokes through the sidecar sc; each call may take at most timeout.
+func New(sc sidecar.Config, timeout time.Duration) *Client {
 	return &Client{
-		base:    sidecarBase,
+		sidecar: sc,
 		http:    &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}},
 		timeout: timeout,
 	}
@@ -67,7 +68,7 @@ func (cl *Client) Do(ctx context.Context, c Call, out any) error {
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, c.Method, cl.base+"/v1.0/invoke/"+c.App+"/method"+c.Path, body)
+	req, err := http.NewRequestWithContext(ctx, c.Method, cl.sidecar.HTTPBase()+"/v1.0/invoke/"+c.App+"/method"+c.Path, body)
 	if err != nil {
 		return err
 	}
@@ -75,6 +76,7 @@ func (cl *Client) Do(ctx context.Context, c Call, out any) error {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	requestid.Inject(ctx, req.Header)
+	cl.sidecar.Authorize(req.Header)
 	if c.As != nil {
 		identity.Set(req.Header, *c.As)
 	}

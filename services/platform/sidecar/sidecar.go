@@ -17,6 +17,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/problem"
@@ -31,6 +32,10 @@ type Config struct {
 	// AppToken, when set, is the token the sidecar presents on every call to the
 	// app (daprd reads the same APP_API_TOKEN variable); calls without it are refused.
 	AppToken string `env:"APP_API_TOKEN" secret:"true"`
+	// APIToken, when set, is the token the app presents on every call to its
+	// sidecar's API (daprd reads the same DAPR_API_TOKEN variable and refuses
+	// calls without it): no other local process can use the sidecar.
+	APIToken string `env:"DAPR_API_TOKEN" secret:"true"`
 }
 
 // HTTPBase is the sidecar's HTTP API root, e.g. http://127.0.0.1:3500.
@@ -41,14 +46,30 @@ func (c Config) HTTPBase() string {
 // Dial returns a go-sdk client for the sidecar's gRPC API. It does not wait
 // for the sidecar: the app starts serving (so the sidecar's app health check
 // passes) while the sidecar is still starting, and calls fail until it is up.
+// Every call on the connection carries the API token, also those of clients
+// built on it (the workflow client uses the connection directly).
 func Dial(c Config) (dapr.Client, error) {
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.GRPCPort))
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if c.APIToken != "" {
+		opts = append(opts, grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, o ...grpc.CallOption) error {
+			return invoker(metadata.AppendToOutgoingContext(ctx, TokenHeader, c.APIToken), method, req, reply, cc, o...)
+		}), grpc.WithStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, o ...grpc.CallOption) (grpc.ClientStream, error) {
+			return streamer(metadata.AppendToOutgoingContext(ctx, TokenHeader, c.APIToken), desc, cc, method, o...)
+		}))
+	}
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dapr sidecar at %s: %w", addr, err)
 	}
-	// NewClientWithConnection reads DAPR_API_TOKEN, if set, for app->sidecar auth.
 	return dapr.NewClientWithConnection(conn), nil
+}
+
+// Authorize adds the API token to a request for the sidecar's HTTP API.
+func (c Config) Authorize(h http.Header) {
+	if c.APIToken != "" {
+		h.Set(TokenHeader, c.APIToken)
+	}
 }
 
 // Check is the readiness check for the sidecar: its outbound API is up (the
@@ -72,7 +93,8 @@ func Check(c Config, client *http.Client) health.Check {
 	}
 }
 
-// TokenHeader is the header in which daprd presents APP_API_TOKEN to the app.
+// TokenHeader carries a token both ways: daprd presents APP_API_TOKEN to the
+// app in it, and the app presents DAPR_API_TOKEN to daprd in it.
 const TokenHeader = "dapr-api-token"
 
 // RequireAppToken refuses calls that do not carry the sidecar's app token, so

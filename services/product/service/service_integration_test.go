@@ -79,14 +79,17 @@ func suite(t *testing.T, componentFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scheduler := daprtest.StartScheduler(t)
+	// Mutual TLS between the test's sidecars, so the product's access
+	// control (dapr-config/product.yaml) decides by caller identity as in a run.
+	sentry := daprtest.StartSentry(t)
+	scheduler := daprtest.StartScheduler(t, sentry)
 	inbox := daprtest.Subscribe(t, "product-it-sub-"+run, "pubsub", []string{events.TopicInventoryLowStock},
 		daprtest.Options{Resources: []string{pubsub}})
 
 	t.Setenv("LOW_STOCK_THRESHOLD", "5")
 	t.Setenv("INDEX_REFRESH", "200ms")
 	daprtest.StartApp(t, daprtest.Options{
-		AppID: "product", Resources: []string{store, pubsub}, Config: string(config), SchedulerAddress: scheduler,
+		AppID: "product", Resources: []string{store, pubsub}, Config: string(config), SchedulerAddress: scheduler, Sentry: sentry,
 	}, func(ctx context.Context) error {
 		var cfg service.Config
 		if err := bootstrap.Load(&cfg, service.Name, service.Port); err != nil {
@@ -94,9 +97,10 @@ func suite(t *testing.T, componentFile string) {
 		}
 		return service.Run(ctx, &cfg, zap.NewNop())
 	})
-	order := caller{t: t, base: daprtest.Start(t, daprtest.Options{AppID: "order"}).HTTPBase()}
-	intruder := caller{t: t, base: daprtest.Start(t, daprtest.Options{AppID: "intruder-" + run}).HTTPBase()}
-	admin := order
+	order := caller{t: t, base: daprtest.Start(t, daprtest.Options{AppID: "order", Sentry: sentry}).HTTPBase()}
+	intruder := caller{t: t, base: daprtest.Start(t, daprtest.Options{AppID: "intruder-" + run, Sentry: sentry}).HTTPBase()}
+	gateway := caller{t: t, base: daprtest.Start(t, daprtest.Options{AppID: "gateway", Sentry: sentry}).HTTPBase()}
+	admin := gateway
 	admin.header = http.Header{}
 	identity.Set(admin.header, identity.Principal{UserID: "root", Role: identity.RoleAdmin})
 
@@ -203,13 +207,21 @@ func suite(t *testing.T, componentFile string) {
 	})
 
 	t.Run("only the order service reaches inventory and nobody reaches jobs", func(t *testing.T) {
+		// Refused by the product's sidecar (access control), before the app's own checks.
 		if code, _, _ := reserve(intruder, "x-"+run, hot, 1, 0); code != http.StatusForbidden {
 			t.Fatalf("reservation from another app: %d", code)
+		}
+		if code, _, _ := reserve(gateway, "x-"+run, hot, 1, 0); code != http.StatusForbidden {
+			t.Fatalf("reservation from the gateway: %d", code)
 		}
 		if code, _, _ := order.do("POST", "/job/reservation-expiry-c-"+run, nil); code != http.StatusForbidden {
 			t.Fatalf("job triggered through service invocation: %d", code)
 		}
-		if code, _, _ := order.do("POST", "/products", map[string]any{"name": "x"}); code != http.StatusUnauthorized {
+		if code, _, _ := order.do("POST", "/products", map[string]any{"name": "x"}); code != http.StatusForbidden {
+			t.Fatalf("catalog write from the order service: %d", code)
+		}
+		// Let through by the sidecar, refused by the app: no identity.
+		if code, _, _ := gateway.do("POST", "/products", map[string]any{"name": "x"}); code != http.StatusUnauthorized {
 			t.Fatalf("catalog write without identity: %d", code)
 		}
 	})

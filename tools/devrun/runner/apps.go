@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -92,14 +93,6 @@ func (r *Run) startApps() error {
 	if len(r.apps) == 0 {
 		return nil
 	}
-	// The sidecar presents this on every call into its app; apps refuse calls
-	// without it, so only the sidecar can reach them (see sidecar.RequireAppToken).
-	// A token already in the environment (set for the Dapr CLI, say) is kept.
-	r.appToken = os.Getenv("APP_API_TOKEN")
-	if r.appToken == "" {
-		r.appToken = newToken()
-	}
-	r.sidecarEnv = append(r.sidecarEnv, "APP_API_TOKEN="+r.appToken)
 	// Sidecars and apps are separate tiers so that Stop stops apps first.
 	r.tiers = append(r.tiers, nil, nil)
 	sidecars, apps := len(r.tiers)-2, len(r.tiers)-1
@@ -119,13 +112,22 @@ func (r *Run) startApps() error {
 // with the runner's environment.
 func (r *Run) startApp(a *app) (*process, *process, error) {
 	color := palette[slices.Index(r.apps, a)%len(palette)]
-	env := append(a.AppEnv(), "APP_API_TOKEN="+r.appToken)
-	p, err := r.console.start(a.AppID, color, a.AppDirPath, a.bin, a.args, env, showAll)
+	// The sidecar presents APP_API_TOKEN on every call into its app, which
+	// refuses calls without it (sidecar.RequireAppToken); the app presents
+	// DAPR_API_TOKEN on every call to its sidecar, which refuses calls
+	// without it. Each app has its own pair.
+	t := r.tokens[a.AppID]
+	tokens := []string{"DAPR_API_TOKEN=" + t.API, "APP_API_TOKEN=" + t.App}
+	p, err := r.console.start(a.AppID, color, a.AppDirPath, a.bin, a.args, append(a.AppEnv(), tokens...), showAll)
 	if err != nil {
 		return nil, nil, err
 	}
+	// Beyond the CLI's flags: the sidecars' internal gRPC (sidecar to
+	// sidecar) and metrics listen on loopback too. The run file has no keys
+	// for these, so under the Dapr CLI they listen on every interface.
+	args := append(a.DaprdArgs(r.extraConfigs()...), "--dapr-internal-grpc-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1")
 	d, err := r.console.start(a.AppID+"-dapr", color, a.AppDirPath, filepath.Join(r.daprBin, "daprd"),
-		a.DaprdArgs(r.extraConfigs()...), r.sidecarEnv, daprdNotable)
+		args, append(slices.Clone(r.sidecarEnv), tokens...), daprdNotable)
 	if err != nil {
 		p.stop(5 * time.Second)
 		return nil, nil, err
@@ -136,8 +138,17 @@ func (r *Run) startApp(a *app) (*process, *process, error) {
 func (r *Run) appChecks(a *app) []check {
 	return []check{
 		{name: a.AppID + "-dapr", url: fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.DaprHTTPPort)},
-		{name: a.AppID, url: fmt.Sprintf("http://127.0.0.1:%d/readyz", a.AppPort)},
+		{name: a.AppID, url: fmt.Sprintf("http://127.0.0.1:%d/readyz", a.readyPort())},
 	}
+}
+
+// readyPort is where the app answers /readyz: its admin port when it has
+// one (ADMIN_PORT, the gateway's), else its own.
+func (a *app) readyPort() int {
+	if p, err := strconv.Atoi(a.Env["ADMIN_PORT"]); err == nil && p > 0 {
+		return p
+	}
+	return a.AppPort
 }
 
 // Kill crashes an app and its sidecar with SIGKILL, as a power cut would;

@@ -128,6 +128,11 @@ func StartDaprRun(ctx context.Context, root string, a *AppConfig, stateDir strin
 			return nil, err
 		}
 	}
+	if err := r.trust(); err != nil {
+		return nil, err
+	}
+	// As the Dapr CLI does: every sidecar and app gets the shell's tokens.
+	r.tokens = map[string]Tokens{a.AppID: {API: os.Getenv("DAPR_API_TOKEN"), App: os.Getenv("APP_API_TOKEN")}}
 	var err error
 	if r.daprBin, err = daprbin.Dir(root); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,21 +51,32 @@ func readmeDaprRun(t *testing.T, root string) (string, []string) {
 	return dir, args
 }
 
-// cliEnv sets, for this test, what `. secrets/dapr-cli.env` sets in a shell.
+// cliEnv sets, for this test, what `. secrets/dapr-cli.env` sets in a
+// shell (bash sources it, so quoting and multi-line values are a shell's).
 func cliEnv(t *testing.T, root string) {
 	t.Helper()
 	if err := runner.EnsureDevSecrets(root, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(root, runner.CLIEnvFile))
+	before := map[string]bool{}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		before[k] = true
+	}
+	out, err := exec.Command("bash", "-c", ". "+filepath.Join(root, runner.CLIEnvFile)+" && env -0").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if kv, ok := strings.CutPrefix(line, "export "); ok {
-			k, v, _ := strings.Cut(kv, "=")
-			t.Setenv(k, strings.Trim(v, `"`))
+	n := 0
+	for _, kv := range strings.Split(string(out), "\x00") {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && (strings.HasPrefix(k, "DAPR") || strings.HasPrefix(k, "APP_")) {
+			t.Setenv(k, v)
+			n++
 		}
+	}
+	if n < 5 {
+		t.Fatalf("%s set %d DAPR*/APP_* variables", runner.CLIEnvFile, n)
 	}
 }
 
@@ -103,6 +115,7 @@ func TestReadmeDaprRunForOneService(t *testing.T) {
 		}
 	}
 	app.PlacementHostAddress = cp.PlacementAddress()
+	app.SentryAddress = cp.SentryAddress()
 	sched := cp.SchedulerAddress()
 	app.SchedulerHostAddress = &sched
 	run, err := runner.StartDaprRun(ctx, root, app, t.TempDir(), 13, out)
@@ -115,7 +128,10 @@ func TestReadmeDaprRunForOneService(t *testing.T) {
 	// (which needs the signing key from the secret store found via envRef).
 	email := "cli-" + uuid.NewString()[:8] + "@example.com"
 	invoke := func(path, body string) (int, map[string]any) {
-		resp, err := http.Post(run.SidecarURL("user")+"/v1.0/invoke/user/method"+path, "application/json", strings.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, run.SidecarURL("user")+"/v1.0/invoke/user/method"+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("dapr-api-token", os.Getenv("DAPR_API_TOKEN"))
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

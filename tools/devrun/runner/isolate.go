@@ -68,7 +68,7 @@ func (r *Run) useFreePorts() error {
 		ports = append(ports, &a.AppPort, &a.DaprHTTPPort, &a.DaprGRPCPort, &a.DaprInternalGRPCPort, &a.MetricsPort)
 	}
 	if cp := r.cp; cp != nil {
-		ports = append(ports, &cp.placementPort, &cp.placementHealth, &cp.placementMetrics, &cp.placementRaft,
+		ports = append(ports, &cp.sentryPort, &cp.sentryHealth, &cp.sentryMetrics, &cp.placementPort, &cp.placementHealth, &cp.placementMetrics, &cp.placementRaft,
 			&cp.schedulerPort, &cp.schedulerHealth, &cp.schedulerMetrics, &cp.etcdClient, &cp.etcdPeer)
 	}
 	for _, p := range ports {
@@ -77,6 +77,15 @@ func (r *Run) useFreePorts() error {
 			return err
 		}
 		*p = port
+	}
+	for _, a := range r.apps {
+		if _, ok := a.Env["ADMIN_PORT"]; ok {
+			port, err := freeport.Pick()
+			if err != nil {
+				return err
+			}
+			a.Env["ADMIN_PORT"] = strconv.Itoa(port)
+		}
 	}
 	if r.cp != nil {
 		for _, a := range r.apps {

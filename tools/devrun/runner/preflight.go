@@ -29,7 +29,8 @@ func (r *Run) preflight() error {
 			use{a.MetricsPort, a.AppID + " sidecar metrics port"})
 	}
 	if cp := r.cp; cp != nil {
-		uses = append(uses, use{cp.placementPort, "placement"}, use{cp.placementHealth, "placement health"},
+		uses = append(uses, use{cp.sentryPort, "sentry"}, use{cp.sentryHealth, "sentry health"}, use{cp.sentryMetrics, "sentry metrics"},
+			use{cp.placementPort, "placement"}, use{cp.placementHealth, "placement health"},
 			use{cp.placementMetrics, "placement metrics"}, use{cp.placementRaft, "placement raft"},
 			use{cp.schedulerPort, "scheduler"}, use{cp.schedulerHealth, "scheduler health"},
 			use{cp.schedulerMetrics, "scheduler metrics"}, use{cp.etcdClient, "scheduler etcd"}, use{cp.etcdPeer, "scheduler etcd peer"})

@@ -85,6 +85,10 @@ type AppConfig struct {
 	ProfilePort          int      `yaml:"profilePort"`
 	UnixDomainSocket     string   `yaml:"unixDomainSocket"`
 	Command              []string `yaml:"command"`
+	// SentryAddress is where daprd gets its certificate when the
+	// configuration turns mTLS on; not a run-file key: the CLI always uses
+	// localhost:50001, and the runner sets it for runs on other ports.
+	SentryAddress string `yaml:"-"`
 	// Kubernetes-only keys of the CLI (dapr run -k); accepted, not used here.
 	ContainerImage           string `yaml:"containerImage"`
 	ContainerImagePullPolicy string `yaml:"containerImagePullPolicy"`
@@ -438,7 +442,11 @@ func (a *AppConfig) DaprdArgs(extraConfigs ...string) []string {
 	// The CLI turns on mTLS, with sentry where `dapr init` runs it, when the
 	// configuration file asks for it.
 	if mtlsEnabled(a.ConfigFilePath) {
-		args = append(args, "--enable-mtls", "--sentry-address", "localhost:50001")
+		sentry := a.SentryAddress
+		if sentry == "" {
+			sentry = "localhost:50001"
+		}
+		args = append(args, "--enable-mtls", "--sentry-address", sentry)
 	}
 	return args
 }

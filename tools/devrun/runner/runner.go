@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/daprshop/platform/daprbin"
+	"github.com/daprshop/platform/trustbundle"
 )
 
 // Options control a run.
@@ -55,12 +56,15 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// Env adds to, or overrides, an app's environment: app ID -> name -> value.
 	Env map[string]map[string]string
+	// PublicGateway opens the gateway's port to the network; everything else
+	// of the run listens on loopback only.
+	PublicGateway bool
 }
 
 // Run is a started topology.
 type Run struct {
 	root      string
-	appToken  string
+	tokens    map[string]Tokens // per app ID
 	daprBin   string
 	stateDir  string
 	apps      []*app // the apps this run starts
@@ -111,6 +115,9 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	r := &Run{root: root, stateDir: o.StateDir, failed: make(chan error, 1), startedAt: time.Now()}
 	for _, a := range rf.Apps {
 		maps.Copy(a.Env, o.Env[a.AppID])
+		if o.PublicGateway && a.AppID == "gateway" {
+			a.Env["APP_LISTEN_ADDRESS"] = "0.0.0.0"
+		}
 		ap := &app{AppConfig: a}
 		r.topology = append(r.topology, ap)
 		if !o.NoApps && (len(o.Apps) == 0 || slices.Contains(o.Apps, a.AppID)) {
@@ -173,6 +180,9 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	if err := r.preflight(); err != nil {
 		return nil, err
 	}
+	if err := r.trust(); err != nil {
+		return nil, err
+	}
 	if r.cp != nil {
 		if err := r.ensureStreams(ctx); err != nil {
 			return nil, err
@@ -183,6 +193,9 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	}
 	if len(r.apps) > 0 {
 		if err := EnsureDevSecrets(root, r.console.out); err != nil {
+			return nil, err
+		}
+		if r.tokens, err = r.appTokens(o.FreePorts); err != nil {
 			return nil, err
 		}
 		if err := r.build(ctx, filepath.Join(o.StateDir, "bin"), o.Binaries); err != nil {
@@ -196,7 +209,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		return nil, err
 	}
 	if r.cp != nil {
-		if err := r.startControlPlane(); err != nil {
+		if err := r.startControlPlane(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -296,9 +309,12 @@ func (r *Run) MailAPI() string {
 	return ""
 }
 
-// AppToken is the token sidecars present to their apps in this run; a
-// benchmark sends it to call an app directly, bypassing its sidecar.
-func (r *Run) AppToken() string { return r.appToken }
+// AppToken is the token an app's sidecar presents to it; a benchmark sends
+// it to call an app directly, bypassing its sidecar.
+func (r *Run) AppToken(appID string) string { return r.tokens[appID].App }
+
+// APIToken is the token an app presents to its sidecar's API.
+func (r *Run) APIToken(appID string) string { return r.tokens[appID].API }
 
 // PIDs maps each process name (app, app-dapr, placement, scheduler) to its PID.
 func (r *Run) PIDs() map[string]int {
@@ -309,6 +325,40 @@ func (r *Run) PIDs() map[string]int {
 		}
 	}
 	return m
+}
+
+// appTokens are the apps' tokens: those of secrets/tokens.json, so that
+// other tools (make deadletters, Tilt's runs) find them, or fresh ones for
+// an isolated run.
+func (r *Run) appTokens(isolated bool) (map[string]Tokens, error) {
+	ids := make([]string, 0, len(r.topology))
+	for _, a := range r.topology {
+		ids = append(ids, a.AppID)
+	}
+	if !isolated {
+		return EnsureTokens(r.root, ids)
+	}
+	m := map[string]Tokens{}
+	for _, id := range ids {
+		m[id] = Tokens{API: newToken(), App: newToken()}
+	}
+	return m, nil
+}
+
+// trust makes the local trust bundle on first use and gives every sidecar
+// its root (DAPR_TRUST_ANCHORS) and sentry's address.
+func (r *Run) trust() error {
+	root, err := trustbundle.Ensure(filepath.Join(r.root, TrustDir))
+	if err != nil {
+		return err
+	}
+	r.setEnv("DAPR_TRUST_ANCHORS", string(root))
+	if addr := r.SentryAddress(); addr != "" {
+		for _, a := range r.topology {
+			a.SentryAddress = addr
+		}
+	}
+	return nil
 }
 
 // StateDir is the folder of the run's logs, data and generated files.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/daprshop/platform/token"
+	"github.com/daprshop/platform/trustbundle"
 )
 
 // DevSecretsFile is where the local file secret store reads secrets, relative
@@ -82,16 +83,77 @@ func writeCLIEnv(root string) error {
 	body := "# Source this before `dapr run -f .` or `dapr run` (see README, \"Other ways to run\").\n" +
 		"# The Dapr CLI passes its own environment to daprd; the local components read\n" +
 		"# their paths from it (envRef). Written by `make secrets`; safe to regenerate.\n"
+	tokens, err := EnsureTokens(root, nil)
+	if err != nil {
+		return err
+	}
+	trustRoot, err := trustbundle.Ensure(filepath.Join(root, TrustDir))
+	if err != nil {
+		return err
+	}
 	for _, kv := range [][2]string{
 		{"DAPR_HOST_IP", "127.0.0.1"},
+		{"DAPR_API_TOKEN", tokens[cliTokens].API},
+		{"APP_API_TOKEN", tokens[cliTokens].App},
+		{"DAPR_TRUST_ANCHORS", string(trustRoot)},
 		{EnvSecretsFile, filepath.Join(root, DevSecretsFile)},
 		{EnvOutbox, filepath.Join(root, ".outbox")},
 		{EnvRunDir, filepath.Join(root, ".run")},
 	} {
-		body += fmt.Sprintf("export %s=%q\n", kv[0], kv[1])
+		// Single quotes keep the trust anchors' line breaks as they are.
+		body += fmt.Sprintf("export %s='%s'\n", kv[0], strings.ReplaceAll(kv[1], "'", `'\''`))
 	}
 	if err := os.MkdirAll(filepath.Join(root, filepath.Dir(CLIEnvFile)), 0o700); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(root, CLIEnvFile), []byte(body), 0o600)
+}
+
+// TokensFile holds each app's two tokens (git-ignored, made on first use):
+// the one its sidecar presents to it (APP_API_TOKEN) and the one it
+// presents to its sidecar (DAPR_API_TOKEN). Distinct per app, so a token
+// that leaks from one app opens no other sidecar. Delete it to rotate.
+const TokensFile = "secrets/tokens.json"
+
+// Tokens are one app's two tokens.
+type Tokens struct {
+	API string `json:"daprApiToken"`
+	App string `json:"appApiToken"`
+}
+
+// cliTokens is the entry for the Dapr CLI, which gives every daprd the same
+// environment: one pair for all apps (see CLIEnvFile).
+const cliTokens = "(dapr-cli)"
+
+// EnsureTokens returns the tokens of each app, making those missing.
+func EnsureTokens(root string, appIDs []string) (map[string]Tokens, error) {
+	path := filepath.Join(root, TokensFile)
+	tokens := map[string]Tokens{}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &tokens); err != nil {
+			return nil, fmt.Errorf("%s: %w", TokensFile, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	changed := false
+	for _, id := range append(appIDs, cliTokens) {
+		if t := tokens[id]; t.API == "" || t.App == "" {
+			tokens[id] = Tokens{API: newToken(), App: newToken()}
+			changed = true
+		}
+	}
+	if !changed {
+		return tokens, nil
+	}
+	b, err = json.MarshalIndent(tokens, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	return tokens, os.WriteFile(path, b, 0o600)
 }

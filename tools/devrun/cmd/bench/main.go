@@ -85,7 +85,7 @@ func run() error {
 	defer topo.Stop()
 
 	gw, direct := topo.AppURL("gateway"), topo.AppURL("product")
-	token := http.Header{"Dapr-Api-Token": {topo.AppToken()}}
+	token := http.Header{"Dapr-Api-Token": {topo.AppToken("product")}}
 	productID := func(r *rand.Rand) string { return fmt.Sprintf("demo-%05d", 1+r.IntN(*products)) }
 	scenarios := []scenario{
 		{"GET /products?limit=20 (list, sorted by name)", "direct", func(*rand.Rand) string { return direct + "/products?limit=20" }, token},
