@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/invalid"
 )
@@ -43,11 +45,12 @@ const (
 	MaxNameLen     = 100
 )
 
-// NormalizeEmail trims and lower-cases an address and checks that it is a
-// plain address (no display name), so "Ann@Example.COM " and
-// "ann@example.com" are one account.
+// NormalizeEmail trims, NFKC-normalises and lower-cases an address and
+// checks that it is a plain address (no display name), so "Ann@Example.COM ",
+// "ann@example.com" and the same written with full-width letters are one
+// account.
 func NormalizeEmail(raw string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(raw))
+	e := strings.ToLower(strings.TrimSpace(norm.NFKC.String(raw)))
 	addr, err := mail.ParseAddress(e)
 	if err != nil || addr.Address != e || len(e) > 254 {
 		return "", errors.New("must be a valid email address")
@@ -76,8 +79,13 @@ func CheckPassword(pw, email string) error {
 	return nil
 }
 
-// CheckName requires a non-empty display name of sane length.
+// CheckName requires a non-empty display name of sane length without
+// control characters: names go into emails, and a line break there could
+// start a header of the user's choosing.
 func CheckName(name string) error {
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return errors.New("must not contain control characters or line breaks")
+	}
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > MaxNameLen {
 		return errors.New("must be 1 to 100 characters long")

@@ -10,6 +10,8 @@ func TestNormalizeEmail(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"ann@example.com", "ann@example.com"},
 		{"  Ann@Example.COM\t", "ann@example.com"},
+		{"ａｎｎ@ｅｘａｍｐｌｅ.ｃｏｍ", "ann@example.com"}, // full-width: one account with the above
+		{"ann@example.com\r\nBcc: x@example.com", ""},
 		{"Ann <ann@example.com>", ""},
 		{"ann", ""},
 		{"ann@", ""},
@@ -38,6 +40,19 @@ func TestCheckPassword(t *testing.T) {
 	for _, tt := range tests {
 		if err := domain.CheckPassword(tt.pw, tt.email); (err == nil) != tt.ok {
 			t.Errorf("CheckPassword(%q) = %v, want ok=%v", tt.pw, err, tt.ok)
+		}
+	}
+}
+
+func TestCheckNameRefusesControlCharacters(t *testing.T) {
+	for _, name := range []string{"Ann\r\nBcc: eve@example.com", "Ann\nB", "Ann\x00", "Ann\tB", "\u0085Ann"} {
+		if err := domain.CheckName(name); err == nil {
+			t.Errorf("CheckName(%q) accepted", name)
+		}
+	}
+	for _, name := range []string{"Ann", "Zoë Ünal", "  Ann  ", "李 小龍"} {
+		if err := domain.CheckName(name); err != nil {
+			t.Errorf("CheckName(%q) = %v", name, err)
 		}
 	}
 }
