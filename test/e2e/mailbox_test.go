@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"mime"
 	"net/http"
 	"net/mail"
 	"os"
@@ -54,7 +55,8 @@ func (o outbox) subjects(t *testing.T, to string) []string {
 		m, err := mail.ReadMessage(bufio.NewReader(f))
 		f.Close()
 		if err == nil {
-			out = append(out, m.Header.Get("Subject"))
+			subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+			out = append(out, subject)
 		}
 	}
 	return out

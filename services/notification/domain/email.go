@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/mail"
 	"strings"
 	"text/template"
+	"unicode"
 
 	"github.com/daprshop/platform/events"
 )
@@ -24,9 +26,24 @@ type Email struct {
 	Body    string
 }
 
-// Message renders the email as a plain-text message with headers.
+// Message renders the email as a plain-text message with headers. Header
+// values from events (the subject holds a user's name) are RFC 2047
+// encoded and cannot break a line, so no data can add a header.
 func (e Email) Message(from string) string {
-	return fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s", from, e.To, e.Subject, e.Body)
+	return fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s",
+		headerValue(from), headerValue(e.To), headerValue(e.Subject), e.Body)
+}
+
+// headerValue makes s safe as one header line: control characters (line
+// breaks included) become spaces, and non-ASCII text is Q-encoded.
+func headerValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return mime.QEncoding.Encode("utf-8", s)
 }
 
 type tmpl struct {
@@ -105,5 +122,5 @@ func Render(topic string, data json.RawMessage) (Email, error) {
 	if err := t.body.Execute(&body, payload); err != nil {
 		return Email{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	return Email{To: to, Subject: strings.TrimSpace(subject.String()), Body: body.String()}, nil
+	return Email{To: to, Subject: strings.Join(strings.Fields(subject.String()), " "), Body: body.String()}, nil
 }
