@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/daprshop/platform/pathid"
 	"net/http"
 	"time"
 
@@ -25,7 +26,7 @@ func NewServices(client *invoke.Client) *Services { return &Services{client: cli
 
 // Exists asks the user service, acting as the buyer.
 func (s *Services) Exists(ctx context.Context, userID string) (bool, error) {
-	err := s.client.Do(ctx, invoke.Call{App: "user", Method: http.MethodGet, Path: "/users/" + userID,
+	err := s.client.Do(ctx, invoke.Call{App: "user", Method: http.MethodGet, Path: "/users/" + pathid.Segment(userID),
 		As: &identity.Principal{UserID: userID, Role: identity.RoleCustomer}}, nil)
 	if status(err) == http.StatusNotFound {
 		return false, nil
@@ -39,7 +40,7 @@ func (s *Services) Price(ctx context.Context, productID string) (app.Price, bool
 		Name  string       `json:"name"`
 		Price domain.Money `json:"price"`
 	}
-	err := s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodGet, Path: "/products/" + productID}, &p)
+	err := s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodGet, Path: "/products/" + pathid.Segment(productID)}, &p)
 	if status(err) == http.StatusNotFound {
 		return app.Price{}, false, nil
 	}
@@ -74,12 +75,12 @@ func (s *Services) Reserve(ctx context.Context, orderID string, lines []domain.L
 
 // Commit turns the order's held stock into sales.
 func (s *Services) Commit(ctx context.Context, orderID string) error {
-	return s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations/" + orderID + "/commit"}, nil)
+	return s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations/" + pathid.Segment(orderID) + "/commit"}, nil)
 }
 
 // Release gives the order's stock back, held or committed.
 func (s *Services) Release(ctx context.Context, orderID string) error {
-	return s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations/" + orderID + "/release"}, nil)
+	return s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations/" + pathid.Segment(orderID) + "/release"}, nil)
 }
 
 // Charge charges the order's total; a decline is ok=false with the reason.
@@ -103,7 +104,7 @@ func (s *Services) Charge(ctx context.Context, o *domain.Order) (string, bool, s
 
 // Refund refunds the whole payment once per key.
 func (s *Services) Refund(ctx context.Context, paymentID, key string) error {
-	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments/" + paymentID + "/refund",
+	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments/" + pathid.Segment(paymentID) + "/refund",
 		Body: map[string]any{"refundKey": key}}, nil)
 	var ie *invoke.Error
 	if errors.As(err, &ie) && ie.Status == http.StatusConflict {

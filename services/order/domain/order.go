@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/daprshop/platform/pathid"
 	"regexp"
 	"slices"
 	"strings"
@@ -121,8 +122,9 @@ func NewOrder(userID, email, key string, lines []Line, method string, now time.T
 	}
 	merged := map[string]int64{}
 	for i, l := range lines {
-		if l.ProductID == "" || len(l.ProductID) > 100 {
-			v.Add(fmt.Sprintf("lines[%d].productId", i), "is required")
+		// Sent on in the URL of the product service: a well-formed ID only.
+		if err := pathid.Check(l.ProductID); err != nil {
+			v.Add(fmt.Sprintf("lines[%d].productId", i), err.Error())
 		}
 		if l.Quantity < 1 || l.Quantity > MaxLineQuantity {
 			v.Add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 1000")

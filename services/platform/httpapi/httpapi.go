@@ -15,6 +15,7 @@ import (
 	"github.com/daprshop/platform/invalid"
 	"github.com/daprshop/platform/logging"
 	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/pathid"
 	"github.com/daprshop/platform/problem"
 	"github.com/daprshop/platform/requestid"
 	"github.com/daprshop/platform/sidecar"
@@ -23,8 +24,12 @@ import (
 // NewRouter returns a mux router that records route templates for logs and
 // metrics and answers unknown paths and methods with problem+json.
 func NewRouter() *mux.Router {
-	r := mux.NewRouter()
+	// Matched on the escaped path: an encoded slash in an ID stays inside
+	// that ID (and is refused by the guard) instead of making new segments.
+	r := mux.NewRouter().UseEncodedPath()
 	r.Use(middleware.RecordRoute)
+	// Every route variable is an ID: refuse anything else before handlers see it.
+	r.Use(pathid.Guard(WriteError))
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		WriteError(w, req, problem.New(http.StatusNotFound, "no route for "+req.Method+" "+req.URL.Path))
 	})
