@@ -94,3 +94,10 @@ func (in *Inbox) Wait(t testing.TB, timeout time.Duration, match func(CloudEvent
 		}
 	}
 }
+
+// Received returns how many events arrived so far.
+func (in *Inbox) Received() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.events)
+}

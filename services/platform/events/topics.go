@@ -1,6 +1,9 @@
 package events
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // TopicDeadLetters is where Dapr moves an event a subscriber could not
 // handle (the subscriptions' deadLetterTopic, components/subscriptions.yaml).
@@ -19,4 +22,47 @@ func Topics() []string {
 	}
 	sort.Strings(t)
 	return t
+}
+
+// notified are the topics the notification service subscribes to
+// (components/subscriptions.yaml).
+var notified = []string{TopicUserRegistered, TopicOrderPaid, TopicOrderShipped, TopicOrderCancelled, TopicPaymentRefunded}
+
+// apps are the app IDs the pub/sub scopes name, in their order.
+var apps = []string{"gateway", "user", "product", "order", "payment", "notification"}
+
+// Publishing is what each app may publish: its own topics. The notifier
+// also republishes the topics it consumes, to replay a dead letter on its
+// original topic (it is their only subscriber), and its sidecar publishes
+// the dead letters. Every pub/sub component grants exactly this in
+// publishingScopes, and marks all topics protectedTopics so that an app
+// not listed publishes nothing (tested in topics_test.go).
+func Publishing() map[string][]string {
+	return map[string][]string{
+		"gateway": nil,
+		"user":    {TopicUserRegistered, TopicUserUpdated, TopicUserDeleted},
+		"product": {TopicProductCreated, TopicProductUpdated, TopicProductDeleted,
+			TopicInventoryReserved, TopicInventoryReleased, TopicInventoryCommitted, TopicInventoryLowStock},
+		"order":        {TopicOrderCreated, TopicOrderPaid, TopicOrderShipped, TopicOrderCancelled},
+		"payment":      {TopicPaymentCompleted, TopicPaymentFailed, TopicPaymentRefunded},
+		"notification": append([]string{TopicDeadLetters}, notified...),
+	}
+}
+
+// Subscribing is what each app may subscribe to (subscriptionScopes).
+func Subscribing() map[string][]string {
+	return map[string][]string{
+		"gateway": nil, "user": nil, "product": nil, "order": nil, "payment": nil,
+		"notification": append(append([]string{}, notified...), TopicDeadLetters),
+	}
+}
+
+// Scopes renders a Publishing or Subscribing map in the pub/sub
+// component's format, apps in the order of apps: "app=t1,t2;app2=;...".
+func Scopes(m map[string][]string) string {
+	parts := make([]string, 0, len(apps))
+	for _, app := range apps {
+		parts = append(parts, app+"="+strings.Join(m[app], ","))
+	}
+	return strings.Join(parts, ";")
 }
