@@ -26,7 +26,10 @@ import (
 func NewRouter() *mux.Router {
 	// Matched on the escaped path: an encoded slash in an ID stays inside
 	// that ID (and is refused by the guard) instead of making new segments.
-	r := mux.NewRouter().UseEncodedPath()
+	// Paths are not cleaned either: gorilla/mux would answer /a/../b with a
+	// redirect to /b; unclean, a dot segment is an ID the guard refuses
+	// (or matches no route), and no request is steered to another path.
+	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
 	r.Use(middleware.RecordRoute)
 	// Every route variable is an ID: refuse anything else before handlers see it.
 	r.Use(pathid.Guard(WriteError))
