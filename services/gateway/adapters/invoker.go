@@ -104,6 +104,11 @@ func (inv *Invoker) rewrite(pr *httputil.ProxyRequest) {
 	if p, ok := identity.FromContext(in.Context()); ok {
 		identity.Set(out.Header, p)
 	}
+	// The client's address as this gateway saw it, for per-address login
+	// throttling; Strip removed whatever the client sent under that name.
+	if host, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+		out.Header.Set(identity.HeaderClientAddress, host)
+	}
 	requestid.Inject(in.Context(), out.Header)
 }
 

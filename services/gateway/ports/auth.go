@@ -3,6 +3,7 @@
 package ports
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -21,13 +22,23 @@ type TokenVerifier interface {
 	Verify(raw string) (*token.Claims, error)
 }
 
-// Authenticator turns a valid bearer token into the request's principal.
-type Authenticator struct {
-	tokens TokenVerifier
+// SessionChecker returns an account's current session version, and false
+// once the account is deleted.
+type SessionChecker interface {
+	Current(ctx context.Context, userID string) (version int64, exists bool, err error)
 }
 
-// NewAuthenticator verifies tokens with v.
-func NewAuthenticator(v TokenVerifier) *Authenticator { return &Authenticator{tokens: v} }
+// Authenticator turns a valid bearer token of a live session into the
+// request's principal.
+type Authenticator struct {
+	tokens   TokenVerifier
+	sessions SessionChecker
+}
+
+// NewAuthenticator verifies tokens with v and their sessions with s.
+func NewAuthenticator(v TokenVerifier, s SessionChecker) *Authenticator {
+	return &Authenticator{tokens: v, sessions: s}
+}
 
 // Require lets a request through only with a valid token (401 otherwise).
 func (a *Authenticator) Require(next http.Handler) http.Handler {
@@ -46,6 +57,20 @@ func (a *Authenticator) Require(next http.Handler) http.Handler {
 			}
 			logging.FromContext(r.Context()).Info("token refused", zap.Error(err))
 			unauthorized(w, r, `Bearer realm="daprshop", error="invalid_token"`, "the access token is invalid or expired; log in again")
+			return
+		}
+		// A well-signed token may still speak for a session that has ended
+		// (logout, a change of role, password or email, a deleted account).
+		version, exists, err := a.sessions.Current(r.Context(), claims.Subject)
+		if err != nil {
+			logging.FromContext(r.Context()).Warn("session check failed", zap.String("user_id", claims.Subject), zap.Error(err))
+			httpapi.WriteError(w, r, problem.New(http.StatusServiceUnavailable, "could not check the session; retry shortly"))
+			return
+		}
+		if !exists || version != claims.SessionVersion {
+			logging.FromContext(r.Context()).Info("token of an ended session refused", zap.String("user_id", claims.Subject),
+				zap.Int64("token_session", claims.SessionVersion), zap.Int64("current_session", version), zap.Bool("account_exists", exists))
+			unauthorized(w, r, `Bearer realm="daprshop", error="invalid_token"`, "the session has ended (logout, or a change of role, password or email); log in again")
 			return
 		}
 		p := identity.Principal{UserID: claims.Subject, Role: claims.Role, Email: claims.Email}

@@ -24,6 +24,8 @@ func Routes(r *mux.Router, up Upstream, auth *Authenticator) {
 	user := up.To("user")
 	api.Handle("/users/register", user).Methods(http.MethodPost)
 	api.Handle("/users/login", user).Methods(http.MethodPost)
+	api.Handle("/users/refresh", user).Methods(http.MethodPost)
+	api.Handle("/users/logout", auth.Require(user)).Methods(http.MethodPost)
 	api.Handle("/users/me", auth.Require(user)).Methods(http.MethodGet)
 	api.Handle("/users/{id}", auth.Require(user)).Methods(http.MethodGet, http.MethodPut, http.MethodDelete)
 

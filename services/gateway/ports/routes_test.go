@@ -1,7 +1,9 @@
 package ports_test
 
 import (
+	"context"
 	"crypto/ed25519"
+	"errors"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -32,21 +34,40 @@ func (echo) To(appID string) http.Handler {
 	})
 }
 
+// sessions stands in for the user service's session versions: u1 is at
+// 0, u9 at 0, u5 logged out (at 1), u6 deleted.
+type sessions struct{}
+
+func (sessions) Current(_ context.Context, id string) (int64, bool, error) {
+	switch id {
+	case "u5":
+		return 1, true, nil
+	case "u6":
+		return 0, false, nil
+	case "down":
+		return 0, false, errors.New("user service unavailable")
+	}
+	return 0, true, nil
+}
+
 func TestRoutesAndAuthentication(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	_, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
 	issuer := token.NewIssuer(priv, "iss", "aud", time.Hour)
-	valid, _, _ := issuer.Issue("u1", "customer", "a@b.co")
-	admin, _, _ := issuer.Issue("u9", "admin", "root@b.co")
+	valid, _, _ := issuer.Issue(token.Subject{ID: "u1", Role: "customer", Email: "a@b.co"})
+	admin, _, _ := issuer.Issue(token.Subject{ID: "u9", Role: "admin", Email: "root@b.co"})
 	expired, _ := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{
 		"sub": "u1", "role": "customer", "iss": "iss", "aud": "aud", "iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix(),
 	}).SignedString(priv)
-	forged, _, _ := token.NewIssuer(otherPriv, "iss", "aud", time.Hour).Issue("u1", "admin", "")
+	forged, _, _ := token.NewIssuer(otherPriv, "iss", "aud", time.Hour).Issue(token.Subject{ID: "u1", Role: "admin"})
+	loggedOut, _, _ := issuer.Issue(token.Subject{ID: "u5", Role: "admin"})
+	deleted, _, _ := issuer.Issue(token.Subject{ID: "u6", Role: "customer"})
+	unchecked, _, _ := issuer.Issue(token.Subject{ID: "down", Role: "customer"})
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." +
 		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"u1","role":"admin","iss":"iss","aud":"aud","exp":9999999999}`)) + "."
 
 	r := httpapi.NewRouter()
-	ports.Routes(r, echo{}, ports.NewAuthenticator(token.NewVerifier(pub, "iss", "aud")))
+	ports.Routes(r, echo{}, ports.NewAuthenticator(token.NewVerifier(pub, "iss", "aud"), sessions{}))
 	h := httpapi.Handler(r, httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics()})
 
 	tests := []struct {
@@ -64,6 +85,13 @@ func TestRoutesAndAuthentication(t *testing.T) {
 		{"signed by another key", "GET", "/api/users/u1", "Bearer " + forged, 401, ""},
 		{"alg none", "GET", "/api/users/u1", "Bearer " + none, 401, ""},
 		{"garbage", "DELETE", "/api/users/u1", "Bearer abc.def.ghi", 401, ""},
+		{"a session that has ended", "GET", "/api/users/me", "Bearer " + loggedOut, 401, ""},
+		{"a deleted account", "GET", "/api/users/me", "Bearer " + deleted, 401, ""},
+		{"session check unavailable", "GET", "/api/users/me", "Bearer " + unchecked, 503, ""},
+		{"refresh is public", "POST", "/api/users/refresh", "", 200, ""},
+		{"logout needs a token", "POST", "/api/users/logout", "", 401, ""},
+		{"logout", "POST", "/api/users/logout", "Bearer " + valid, 200, "u1"},
+		{"session versions are not public", "GET", "/api/users/u1/session", "Bearer " + admin, 404, ""},
 		{"unknown route", "GET", "/api/nothing", "", 404, ""},
 		{"browse products anonymously", "GET", "/api/products", "", 200, ""},
 		{"read a product anonymously", "GET", "/api/products/p1", "", 200, ""},

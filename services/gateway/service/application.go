@@ -30,6 +30,10 @@ type Config struct {
 	TokenIssuer     string        `env:"JWT_ISSUER" default:"daprshop-user" validate:"required"`
 	TokenAudience   string        `env:"JWT_AUDIENCE" default:"daprshop" validate:"required"`
 	UpstreamTimeout time.Duration `env:"UPSTREAM_TIMEOUT" default:"15s" validate:"min=100ms"`
+	// How long an account's session version is trusted before it is read
+	// again from the user service: the most a revoked token keeps working.
+	SessionCacheTTL time.Duration `env:"SESSION_CACHE_TTL" default:"2s" validate:"min=0,max=5s"`
+	UserApp         string        `env:"USER_APP_ID" default:"user" validate:"required"`
 }
 
 // Run serves the gateway until ctx ends.
@@ -47,7 +51,8 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	verifier := adapters.NewSecretVerifier(cfg.TokenIssuer, cfg.TokenAudience)
 
 	router := httpapi.NewRouter()
-	ports.Routes(router, invoker, ports.NewAuthenticator(verifier))
+	sessions := adapters.NewSessions(cfg.Sidecar, cfg.UserApp, cfg.SessionCacheTTL, 3*time.Second)
+	ports.Routes(router, invoker, ports.NewAuthenticator(verifier, sessions))
 	// The gateway is public: no sidecar app token is asked of its callers.
 	cfg.Sidecar.AppToken = ""
 

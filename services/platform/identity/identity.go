@@ -14,6 +14,9 @@ const (
 	HeaderUserID = "X-User-Id"
 	HeaderRole   = "X-User-Role"
 	HeaderEmail  = "X-User-Email"
+	// HeaderClientAddress is the client's IP address as the gateway saw
+	// it (the user service throttles failed logins per address).
+	HeaderClientAddress = "X-Client-Address"
 )
 
 // Roles.
@@ -46,6 +49,7 @@ func Strip(h http.Header) {
 	h.Del(HeaderUserID)
 	h.Del(HeaderRole)
 	h.Del(HeaderEmail)
+	h.Del(HeaderClientAddress)
 }
 
 // Set replaces the identity headers with p's.

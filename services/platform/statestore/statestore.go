@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -100,13 +101,24 @@ func (s *Store) Insert(ctx context.Context, key string, v any) error {
 // only if the key is unchanged since it was read (IsConflict otherwise);
 // without one, only if the key is absent.
 func (s *Store) Save(ctx context.Context, key string, v any, etag string) error {
+	return s.SaveExpiring(ctx, key, v, etag, 0)
+}
+
+// SaveExpiring is Save for a key the store deletes by itself after ttl
+// (rounded up to a second; 0 keeps it). Every state store we use supports
+// Dapr's ttlInSeconds: Redis, PostgreSQL, SQLite.
+func (s *Store) SaveExpiring(ctx context.Context, key string, v any, etag string, ttl time.Duration) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
+	var meta map[string]string
+	if ttl > 0 {
+		meta = map[string]string{"ttlInSeconds": strconv.FormatInt(int64((ttl+time.Second-1)/time.Second), 10)}
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	return s.client.SaveStateWithETag(ctx, s.name, key, data, etag, nil,
+	return s.client.SaveStateWithETag(ctx, s.name, key, data, etag, meta,
 		dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite), dapr.WithConsistency(dapr.StateConsistencyStrong))
 }
 

@@ -17,11 +17,23 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Claims are the registered claims plus the caller's role and email.
+// Claims are the registered claims plus the caller's role and email, and
+// the account's session version when the token was issued: the gateway
+// refuses a token whose version is no longer the account's (after a role
+// or password change, a logout, a deletion).
 type Claims struct {
-	Role  string `json:"role"`
-	Email string `json:"email,omitempty"`
+	Role           string `json:"role"`
+	Email          string `json:"email,omitempty"`
+	SessionVersion int64  `json:"sv"`
 	jwt.RegisteredClaims
+}
+
+// Subject is whom a token is issued to.
+type Subject struct {
+	ID             string
+	Role           string
+	Email          string
+	SessionVersion int64
 }
 
 // Issuer signs tokens.
@@ -43,16 +55,17 @@ func NewIssuer(key ed25519.PrivateKey, issuer, audience string, ttl time.Duratio
 }
 
 // Issue returns a signed token for the subject and when it expires.
-func (i *Issuer) Issue(subject, role, email string) (string, time.Time, error) {
+func (i *Issuer) Issue(sub Subject) (string, time.Time, error) {
 	now := i.now().UTC().Truncate(time.Second)
 	exp := now.Add(i.ttl)
 	var jti [16]byte
 	_, _ = rand.Read(jti[:])
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, Claims{
-		Role:  role,
-		Email: email,
+		Role:           sub.Role,
+		Email:          sub.Email,
+		SessionVersion: sub.SessionVersion,
 		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   subject,
+			Subject:   sub.ID,
 			Issuer:    i.issuer,
 			Audience:  jwt.ClaimStrings{i.audience},
 			IssuedAt:  jwt.NewNumericDate(now),

@@ -35,7 +35,7 @@ func TestVerify(t *testing.T) {
 	priv, pub := keys(t)
 	_, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
 	v := token.NewVerifier(pub, "iss", "aud")
-	good, _, err := token.NewIssuer(priv, "iss", "aud", time.Hour).Issue("u1", "customer", "a@b.co")
+	good, _, err := token.NewIssuer(priv, "iss", "aud", time.Hour).Issue(token.Subject{ID: "u1", Role: "customer", Email: "a@b.co"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +98,12 @@ func TestVerify(t *testing.T) {
 
 func TestIssuedTokenCarriesKeyIDAndClaims(t *testing.T) {
 	priv, pub := keys(t)
-	raw, exp, err := token.NewIssuer(priv, "iss", "aud", 15*time.Minute).Issue("u1", "admin", "")
+	raw, exp, err := token.NewIssuer(priv, "iss", "aud", 15*time.Minute).Issue(token.Subject{ID: "u1", Role: "admin", SessionVersion: 7})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c, err := token.NewVerifier(pub, "iss", "aud").Verify(raw); err != nil || c.SessionVersion != 7 {
+		t.Errorf("verified claims %+v (%v): want session version 7", c, err)
 	}
 	if d := time.Until(exp); d < 14*time.Minute || d > 15*time.Minute {
 		t.Errorf("expiry in %v, want ~15m", d)
@@ -112,7 +115,7 @@ func TestIssuedTokenCarriesKeyIDAndClaims(t *testing.T) {
 	if tok.Header["kid"] != token.KeyID(pub) || tok.Header["alg"] != "EdDSA" {
 		t.Errorf("header = %v", tok.Header)
 	}
-	for _, claim := range []string{"sub", "role", "iss", "aud", "iat", "exp", "jti"} {
+	for _, claim := range []string{"sub", "role", "sv", "iss", "aud", "iat", "exp", "jti"} {
 		if _, ok := tok.Claims.(jwt.MapClaims)[claim]; !ok {
 			t.Errorf("claim %s missing", claim)
 		}

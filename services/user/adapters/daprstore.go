@@ -44,14 +44,17 @@ func NewDaprUserStore(store *statestore.Store) *DaprUserStore {
 }
 
 type userRecord struct {
-	ID           string    `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	PasswordHash string    `json:"passwordHash"`
-	Role         string    `json:"role"`
-	Version      int64     `json:"version"`
-	CreatedAt    time.Time `json:"createdAt"`
-	UpdatedAt    time.Time `json:"updatedAt"`
+	ID           string `json:"id"`
+	Email        string `json:"email"`
+	Name         string `json:"name"`
+	PasswordHash string `json:"passwordHash"`
+	Role         string `json:"role"`
+	Version      int64  `json:"version"`
+	// Accounts stored before sessions had versions read as 0, which is
+	// what their tokens (without "sv") carry too.
+	SessionVersion int64     `json:"sessionVersion,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
 type emailClaim struct {
@@ -237,10 +240,10 @@ func (s *DaprUserStore) getUser(ctx context.Context, id string) (*domain.User, s
 
 func toRecord(u *domain.User) userRecord {
 	return userRecord{ID: u.ID, Email: u.Email, Name: u.Name, PasswordHash: u.PasswordHash, Role: u.Role,
-		Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		Version: u.Version, SessionVersion: u.SessionVersion, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 func fromRecord(r userRecord) *domain.User {
 	return &domain.User{ID: r.ID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, Role: r.Role,
-		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Version: r.Version, SessionVersion: r.SessionVersion, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }

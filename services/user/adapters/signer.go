@@ -41,12 +41,12 @@ func (s *SecretSigner) Load(ctx context.Context, secrets sidecar.SecretGetter, s
 }
 
 // Issue signs a token.
-func (s *SecretSigner) Issue(subject, role, email string) (string, time.Time, error) {
+func (s *SecretSigner) Issue(sub token.Subject) (string, time.Time, error) {
 	i := s.issuer.Load()
 	if i == nil {
 		return "", time.Time{}, app.ErrNotReady
 	}
-	return i.Issue(subject, role, email)
+	return i.Issue(sub)
 }
 
 // Ready is the readiness check: the key is loaded.

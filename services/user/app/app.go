@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/token"
 	"github.com/daprshop/user/domain"
 )
 
@@ -33,7 +34,34 @@ type PasswordHasher interface {
 
 // TokenIssuer signs access tokens.
 type TokenIssuer interface {
-	Issue(subject, role, email string) (string, time.Time, error)
+	Issue(sub token.Subject) (string, time.Time, error)
+}
+
+// RefreshTokens keeps refresh tokens by the hash of their value; the value
+// itself is never stored.
+type RefreshTokens interface {
+	// Create stores a new token until its ExpiresAt.
+	Create(ctx context.Context, t RefreshToken) error
+	// Use marks the token used and returns it as it was. It returns
+	// ErrRefreshUsed (with the token) if it had been used already, or
+	// lost a race with a concurrent use, and domain.ErrSessionEnded if it
+	// is unknown or expired.
+	Use(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
+}
+
+// ErrRefreshUsed means a refresh token was presented a second time.
+var ErrRefreshUsed = errors.New("refresh token used before")
+
+// LoginThrottle counts failed logins under keys (an account, a client
+// address) in windows of fixed length.
+type LoginThrottle interface {
+	// Blocked returns how long until the most blocked of keys may try
+	// again (0: none is).
+	Blocked(ctx context.Context, keys ...string) (time.Duration, error)
+	// Failed counts one failure against each key.
+	Failed(ctx context.Context, keys ...string) error
+	// Reset forgets key's failures.
+	Reset(ctx context.Context, key string) error
 }
 
 // EventPublisher publishes domain events.

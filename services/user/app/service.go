@@ -17,13 +17,16 @@ import (
 
 // Service implements the use cases.
 type Service struct {
-	repo        Repository
-	hasher      PasswordHasher
-	tokens      TokenIssuer
-	events      EventPublisher
-	newID       IDGenerator
-	now         func() time.Time
-	adminEmails []string
+	repo       Repository
+	hasher     PasswordHasher
+	tokens     TokenIssuer
+	events     EventPublisher
+	newID      IDGenerator
+	now        func() time.Time
+	adminEmail string
+	refresh    RefreshTokens
+	refreshTTL time.Duration
+	throttle   LoginThrottle
 	// dummyHash is verified against when an email is unknown, so a login
 	// takes as long for an unknown email as for a wrong password.
 	dummyHash string
@@ -37,14 +40,19 @@ type Deps struct {
 	Events EventPublisher
 	NewID  IDGenerator
 	Now    func() time.Time
-	// AdminEmails get the admin role when they register: how the first admin
-	// is made (see README, "Accounts and roles").
-	AdminEmails []string
+	// Refresh keeps refresh tokens, which live for RefreshTTL.
+	Refresh    RefreshTokens
+	RefreshTTL time.Duration
+	// Throttle counts failed logins per account and per client address.
+	Throttle LoginThrottle
+	// AdminEmail is the bootstrap admin's address (EnsureAdmin); nobody may
+	// register it.
+	AdminEmail string
 }
 
 // NewService checks deps and returns the Service.
 func NewService(d Deps) (*Service, error) {
-	if d.Repo == nil || d.Hasher == nil || d.Tokens == nil || d.Events == nil || d.NewID == nil {
+	if d.Repo == nil || d.Hasher == nil || d.Tokens == nil || d.Events == nil || d.NewID == nil || d.Refresh == nil || d.Throttle == nil {
 		return nil, errors.New("user service: missing dependency")
 	}
 	if d.Now == nil {
@@ -54,15 +62,17 @@ func NewService(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	admins := make([]string, 0, len(d.AdminEmails))
-	for _, e := range d.AdminEmails {
-		if n, err := domain.NormalizeEmail(e); err == nil {
-			admins = append(admins, n)
-		}
+	admin, err := domain.NormalizeEmail(d.AdminEmail)
+	if err != nil {
+		return nil, fmt.Errorf("admin email %q: %w", d.AdminEmail, err)
+	}
+	if d.RefreshTTL <= 0 {
+		d.RefreshTTL = 7 * 24 * time.Hour
 	}
 	return &Service{
 		repo: d.Repo, hasher: d.Hasher, tokens: d.Tokens, events: d.Events, newID: d.NewID,
-		now: d.Now, adminEmails: admins, dummyHash: dummy,
+		now: d.Now, adminEmail: admin, refresh: d.Refresh, refreshTTL: d.RefreshTTL, throttle: d.Throttle,
+		dummyHash: dummy,
 	}, nil
 }
 
@@ -90,15 +100,18 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*domain.User,
 		return nil, err
 	}
 
+	// The bootstrap admin's address is reserved even before EnsureAdmin has
+	// run: registering it must not win the account.
+	if email == s.adminEmail {
+		return nil, domain.ErrEmailTaken
+	}
 	hash, err := s.hasher.Hash(in.Password)
 	if err != nil {
 		return nil, err
 	}
-	role := identity.RoleCustomer
-	if slices.Contains(s.adminEmails, email) {
-		role = identity.RoleAdmin
-	}
-	u, err := domain.NewUser(s.newID(), email, in.Name, hash, role, s.now())
+	// Every registration is a customer; admins are made by an admin, or
+	// from the bootstrap secret (EnsureAdmin).
+	u, err := domain.NewUser(s.newID(), email, in.Name, hash, identity.RoleCustomer, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -110,43 +123,6 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*domain.User,
 		Data: events.UserRegistered{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, RegisteredAt: u.CreatedAt},
 	})
 	return u, nil
-}
-
-// Session is the result of a login.
-type Session struct {
-	AccessToken string
-	ExpiresAt   time.Time
-	User        *domain.User
-}
-
-// Login checks credentials and issues an access token. Unknown email and
-// wrong password give the same error after the same work.
-func (s *Service) Login(ctx context.Context, rawEmail, password string) (*Session, error) {
-	email, err := domain.NormalizeEmail(rawEmail)
-	if err != nil {
-		_, _ = s.hasher.Verify(s.dummyHash, password)
-		return nil, domain.ErrInvalidCredentials
-	}
-	u, err := s.repo.GetByEmail(ctx, email)
-	if errors.Is(err, domain.ErrNotFound) {
-		_, _ = s.hasher.Verify(s.dummyHash, password)
-		return nil, domain.ErrInvalidCredentials
-	}
-	if err != nil {
-		return nil, err
-	}
-	ok, err := s.hasher.Verify(u.PasswordHash, password)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, domain.ErrInvalidCredentials
-	}
-	tok, exp, err := s.tokens.Issue(u.ID, u.Role, u.Email)
-	if err != nil {
-		return nil, err
-	}
-	return &Session{AccessToken: tok, ExpiresAt: exp, User: u}, nil
 }
 
 // Get returns an account to its owner or an admin.
@@ -244,6 +220,11 @@ func (s *Service) Update(ctx context.Context, who identity.Principal, id string,
 		if in.Role != nil && *in.Role != u.Role {
 			u.Role = *in.Role
 			changed = append(changed, "role")
+		}
+		// A token speaks for the role, email and password it was issued
+		// with: once one changes, every earlier session ends.
+		if slices.ContainsFunc(changed, func(c string) bool { return c != "name" }) {
+			u.EndSessions()
 		}
 		if len(changed) > 0 {
 			u.Touch(s.now())

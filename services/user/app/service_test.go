@@ -12,6 +12,7 @@ import (
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/invalid"
+	"github.com/daprshop/platform/token"
 	"github.com/daprshop/user/adapters"
 	"github.com/daprshop/user/app"
 	"github.com/daprshop/user/domain"
@@ -28,8 +29,8 @@ func (plainHasher) Verify(hash, pw string) (bool, error) {
 
 type fixedIssuer struct{}
 
-func (fixedIssuer) Issue(sub, role, email string) (string, time.Time, error) {
-	return "token-for-" + sub + "-" + role, time.Unix(2e9, 0), nil
+func (fixedIssuer) Issue(sub token.Subject) (string, time.Time, error) {
+	return fmt.Sprintf("token-for-%s-%s-v%d", sub.ID, sub.Role, sub.SessionVersion), time.Unix(2e9, 0), nil
 }
 
 type recorder struct {
@@ -45,20 +46,50 @@ func (r *recorder) Publish(_ context.Context, e events.Event) error {
 	return r.fail
 }
 
+// fakeClock is the time the service and its throttle see; tests move it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 func newService(t *testing.T) (*app.Service, *recorder) {
+	svc, rec, _ := newServiceAt(t)
+	return svc, rec
+}
+
+// newServiceAt allows 3 failed logins a minute.
+func newServiceAt(t *testing.T) (*app.Service, *recorder, *fakeClock) {
 	t.Helper()
 	rec := &recorder{}
 	n := 0
+	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	throttle := adapters.NewMemoryLoginThrottle(adapters.LoginPolicy{MaxFailures: 3, Window: time.Minute})
+	throttle.Now = clock.Now
 	svc, err := app.NewService(app.Deps{
 		Repo: adapters.NewMemoryUserStore(), Hasher: plainHasher{}, Tokens: fixedIssuer{}, Events: rec,
-		NewID:       func() string { n++; return fmt.Sprintf("id-%d", n) },
-		Now:         func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
-		AdminEmails: []string{" Boss@Example.com "},
+		NewID:      func() string { n++; return fmt.Sprintf("id-%d", n) },
+		Now:        clock.Now,
+		Refresh:    adapters.NewMemoryRefreshTokens(),
+		RefreshTTL: time.Hour,
+		Throttle:   throttle,
+		AdminEmail: " Boss@Example.com ",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc, rec
+	return svc, rec, clock
 }
 
 func register(t *testing.T, svc *app.Service, email string) *domain.User {
@@ -91,8 +122,32 @@ func TestRegister(t *testing.T) {
 	if len(rec.events) != 1 {
 		t.Error("a refused registration published an event")
 	}
-	if boss := register(t, svc, "boss@example.com"); boss.Role != identity.RoleAdmin {
-		t.Errorf("configured admin email got role %q", boss.Role)
+	// The bootstrap admin's address cannot be registered, even before the
+	// admin exists: registering it used to be how admins were made.
+	if _, err := svc.Register(ctx, app.RegisterInput{Email: "BOSS@example.com", Name: "Boss", Password: "correct-horse-42"}); !errors.Is(err, domain.ErrEmailTaken) {
+		t.Errorf("registering the admin address: %v", err)
+	}
+}
+
+func TestEnsureAdmin(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	if _, err := svc.EnsureAdmin(ctx, "short"); err == nil {
+		t.Error("a password below the policy was accepted")
+	}
+	created, err := svc.EnsureAdmin(ctx, "bootstrap-secret-42")
+	if err != nil || !created {
+		t.Fatalf("EnsureAdmin = %v, %v", created, err)
+	}
+	s, err := svc.Login(ctx, "boss@example.com", "bootstrap-secret-42", "")
+	if err != nil || s.User.Role != identity.RoleAdmin {
+		t.Fatalf("bootstrap admin login = %+v, %v", s, err)
+	}
+	if created, err := svc.EnsureAdmin(ctx, "another-secret-43"); err != nil || created {
+		t.Errorf("second EnsureAdmin = %v, %v; want the account left alone", created, err)
+	}
+	if _, err := svc.Login(ctx, "boss@example.com", "bootstrap-secret-42", ""); err != nil {
+		t.Errorf("the admin's password changed on restart: %v", err)
 	}
 }
 
@@ -119,8 +174,8 @@ func TestLogin(t *testing.T) {
 	svc, _ := newService(t)
 	u := register(t, svc, "ann@example.com")
 
-	s, err := svc.Login(ctx, "ANN@example.com", "correct-horse-42")
-	if err != nil || s.AccessToken != "token-for-"+u.ID+"-customer" || s.User.ID != u.ID {
+	s, err := svc.Login(ctx, "ANN@example.com", "correct-horse-42", "")
+	if err != nil || s.AccessToken != "token-for-"+u.ID+"-customer-v0" || s.User.ID != u.ID || s.RefreshToken == "" {
 		t.Fatalf("login = %+v, %v", s, err)
 	}
 	for _, tt := range []struct{ email, pw string }{
@@ -128,7 +183,7 @@ func TestLogin(t *testing.T) {
 		{"nobody@example.com", "correct-horse-42"},
 		{"not an email", "correct-horse-42"},
 	} {
-		if _, err := svc.Login(ctx, tt.email, tt.pw); !errors.Is(err, domain.ErrInvalidCredentials) {
+		if _, err := svc.Login(ctx, tt.email, tt.pw, ""); !errors.Is(err, domain.ErrInvalidCredentials) {
 			t.Errorf("Login(%q, %q) = %v, want ErrInvalidCredentials", tt.email, tt.pw, err)
 		}
 	}
@@ -184,7 +239,7 @@ func TestUpdate(t *testing.T) {
 	if last.ID != "user.updated/"+ann.ID+"/2" || strings.Join(last.Data.(events.UserUpdated).Changed, ",") != "email,name,password" {
 		t.Errorf("event = %+v", last)
 	}
-	if _, err := svc.Login(ctx, "ann.b@example.com", "new-password-9"); err != nil {
+	if _, err := svc.Login(ctx, "ann.b@example.com", "new-password-9", ""); err != nil {
 		t.Errorf("login with new credentials: %v", err)
 	}
 	before := len(rec.events)
@@ -203,7 +258,7 @@ func TestDeletePublishes(t *testing.T) {
 	if last := rec.events[len(rec.events)-1]; last.Topic != events.TopicUserDeleted || last.Subject != ann.ID {
 		t.Errorf("event = %+v", last)
 	}
-	if _, err := svc.Login(ctx, "ann@example.com", "correct-horse-42"); !errors.Is(err, domain.ErrInvalidCredentials) {
+	if _, err := svc.Login(ctx, "ann@example.com", "correct-horse-42", ""); !errors.Is(err, domain.ErrInvalidCredentials) {
 		t.Errorf("deleted account can log in: %v", err)
 	}
 }

@@ -22,7 +22,18 @@ var (
 	ErrInvalidCredentials = errors.New("invalid email or password")
 	ErrForbidden          = errors.New("not allowed")
 	ErrConflict           = errors.New("the account changed concurrently; retry")
+	// ErrSessionEnded refuses a refresh token that is unknown, expired,
+	// used before, or issued before the account's sessions were ended.
+	ErrSessionEnded = errors.New("the session has ended; log in again")
 )
+
+// ThrottledError refuses a login while its account or client address has
+// failed too often; RetryAfter says when it may try again.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return "too many failed logins; retry after " + e.RetryAfter.Round(time.Second).String()
+}
 
 // User is an account. PasswordHash never leaves the service.
 type User struct {
@@ -33,9 +44,12 @@ type User struct {
 	Role         string
 	// Version increases by one on every change; events carry it so consumers
 	// can order and deduplicate them.
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Version int64
+	// SessionVersion is carried in every token issued; raising it ends
+	// every session issued before (see EndSessions).
+	SessionVersion int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Password policy.
@@ -122,6 +136,14 @@ func NewUser(id, email, name, passwordHash, role string, now time.Time) (*User, 
 		ID: id, Email: normalized, Name: strings.TrimSpace(name), PasswordHash: passwordHash,
 		Role: role, Version: 1, CreatedAt: now, UpdatedAt: now,
 	}, nil
+}
+
+// EndSessions invalidates every access and refresh token issued so far:
+// on a change of role, password or email, a logout, or a refresh token
+// used twice. The gateway refuses the old access tokens within its session
+// cache's lifetime (SESSION_CACHE_TTL, at most 5 s).
+func (u *User) EndSessions() {
+	u.SessionVersion++
 }
 
 // Touch records a change.

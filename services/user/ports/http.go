@@ -11,6 +11,7 @@ import (
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/problem"
+	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/validate"
 	"github.com/daprshop/user/app"
 	"github.com/daprshop/user/domain"
@@ -19,20 +20,25 @@ import (
 // HTTP serves the user API. Callers reach it through the gateway, which sets
 // the identity headers from a verified token; see package identity.
 type HTTP struct {
-	svc *app.Service
-	v   *validate.Validator
+	svc            *app.Service
+	v              *validate.Validator
+	sessionCallers []string
 }
 
-// NewHTTP returns the handlers for svc.
-func NewHTTP(svc *app.Service, v *validate.Validator) *HTTP {
-	return &HTTP{svc: svc, v: v}
+// NewHTTP returns the handlers for svc; only sessionCallers (app IDs, the
+// gateway) may read an account's session version.
+func NewHTTP(svc *app.Service, v *validate.Validator, sessionCallers []string) *HTTP {
+	return &HTTP{svc: svc, v: v, sessionCallers: sessionCallers}
 }
 
 // Register adds the routes to r.
 func (h *HTTP) Register(r *mux.Router) {
 	r.HandleFunc("/users/register", h.register).Methods(http.MethodPost)
 	r.HandleFunc("/users/login", h.login).Methods(http.MethodPost)
+	r.HandleFunc("/users/refresh", h.refresh).Methods(http.MethodPost)
+	r.HandleFunc("/users/logout", h.logout).Methods(http.MethodPost)
 	r.HandleFunc("/users/me", h.me).Methods(http.MethodGet)
+	r.Handle("/users/{id}/session", sidecar.OnlyCallers(h.sessionCallers, http.HandlerFunc(h.session))).Methods(http.MethodGet)
 	r.HandleFunc("/users/{id}", h.get).Methods(http.MethodGet)
 	r.HandleFunc("/users/{id}", h.update).Methods(http.MethodPut)
 	r.HandleFunc("/users/{id}", h.delete).Methods(http.MethodDelete)
@@ -49,6 +55,10 @@ type registerRequest struct {
 type loginRequest struct {
 	Email    string `json:"email" validate:"required,max=254"`
 	Password string `json:"password" validate:"required,max=128"`
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refreshToken" validate:"required,max=128"`
 }
 
 type updateRequest struct {
@@ -69,11 +79,21 @@ type userResponse struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-type loginResponse struct {
-	AccessToken string       `json:"accessToken"`
-	TokenType   string       `json:"tokenType"`
-	ExpiresAt   time.Time    `json:"expiresAt"`
-	User        userResponse `json:"user"`
+type sessionResponse struct {
+	AccessToken      string       `json:"accessToken"`
+	TokenType        string       `json:"tokenType"`
+	ExpiresAt        time.Time    `json:"expiresAt"`
+	RefreshToken     string       `json:"refreshToken"`
+	RefreshExpiresAt time.Time    `json:"refreshExpiresAt"`
+	User             userResponse `json:"user"`
+}
+
+func writeSession(w http.ResponseWriter, s *app.Session) {
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.WriteJSON(w, http.StatusOK, sessionResponse{
+		AccessToken: s.AccessToken, TokenType: "Bearer", ExpiresAt: s.ExpiresAt,
+		RefreshToken: s.RefreshToken, RefreshExpiresAt: s.RefreshExpiresAt, User: toResponse(s.User),
+	})
 }
 
 func toResponse(u *domain.User) userResponse {
@@ -101,15 +121,50 @@ func (h *HTTP) login(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, err)
 		return
 	}
-	s, err := h.svc.Login(r.Context(), req.Email, req.Password)
+	s, err := h.svc.Login(r.Context(), req.Email, req.Password, r.Header.Get(identity.HeaderClientAddress))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeSession(w, s)
+}
+
+func (h *HTTP) refresh(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if err := h.v.Decode(w, r, &req); err != nil {
+		httpapi.WriteError(w, r, err)
+		return
+	}
+	s, err := h.svc.Refresh(r.Context(), req.RefreshToken)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeSession(w, s)
+}
+
+func (h *HTTP) logout(w http.ResponseWriter, r *http.Request) {
+	who, ok := principal(w, r)
+	if !ok {
+		return
+	}
+	if err := h.svc.Logout(r.Context(), who); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// session answers the gateway's check of a token's session version.
+func (h *HTTP) session(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	v, err := h.svc.SessionVersion(r.Context(), id)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	httpapi.WriteJSON(w, http.StatusOK, loginResponse{
-		AccessToken: s.AccessToken, TokenType: "Bearer", ExpiresAt: s.ExpiresAt, User: toResponse(s.User),
-	})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"userId": id, "sessionVersion": v})
 }
 
 func (h *HTTP) me(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ import (
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/token"
 	"github.com/daprshop/platform/validate"
 	"github.com/daprshop/user/adapters"
 	"github.com/daprshop/user/app"
@@ -28,8 +29,8 @@ func (plainHasher) Verify(h, pw string) (bool, error) { return h == "hashed:"+pw
 
 type issuer struct{}
 
-func (issuer) Issue(sub, role, _ string) (string, time.Time, error) {
-	return "tok." + sub + "." + role, time.Unix(2e9, 0).UTC(), nil
+func (issuer) Issue(sub token.Subject) (string, time.Time, error) {
+	return "tok." + sub.ID + "." + sub.Role, time.Unix(2e9, 0).UTC(), nil
 }
 
 type discard struct{}
@@ -42,22 +43,26 @@ func server(t *testing.T) http.Handler {
 	n := 0
 	svc, err := app.NewService(app.Deps{
 		Repo: adapters.NewMemoryUserStore(), Hasher: plainHasher{}, Tokens: issuer{}, Events: discard{},
-		NewID:       func() string { n++; return []string{"", "u1", "u2", "u3", "u4"}[n] },
-		AdminEmails: []string{"admin@example.com"},
+		NewID:      func() string { n++; return []string{"", "u1", "u2", "u3", "u4"}[n] },
+		Refresh:    adapters.NewMemoryRefreshTokens(),
+		Throttle:   adapters.NewMemoryLoginThrottle(adapters.LoginPolicy{MaxFailures: 2, Window: time.Minute}),
+		AdminEmail: "admin@example.com",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := httpapi.NewRouter()
-	ports.NewHTTP(svc, validate.New()).Register(r)
+	ports.NewHTTP(svc, validate.New(), []string{"gateway"}).Register(r)
 	return httpapi.Handler(r, httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics()})
 }
 
 type call struct {
 	method, path, body string
 	as                 *identity.Principal
+	headers            []string // name, value, ...
 	status             int
 	contains           []string
+	header             string // a response header that must be set
 }
 
 func (c call) do(t *testing.T, h http.Handler) map[string]any {
@@ -67,10 +72,16 @@ func (c call) do(t *testing.T, h http.Handler) map[string]any {
 	if c.as != nil {
 		identity.Set(r.Header, *c.as)
 	}
+	for i := 0; i+1 < len(c.headers); i += 2 {
+		r.Header.Set(c.headers[i], c.headers[i+1])
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	if rec.Code != c.status {
 		t.Fatalf("%s %s: status %d, want %d: %s", c.method, c.path, rec.Code, c.status, rec.Body)
+	}
+	if c.header != "" && rec.Header().Get(c.header) == "" {
+		t.Errorf("%s %s: no %s header", c.method, c.path, c.header)
 	}
 	for _, s := range c.contains {
 		if !strings.Contains(rec.Body.String(), s) {
@@ -97,8 +108,10 @@ func TestUserAPI(t *testing.T) {
 		{"register", call{method: "POST", path: "/users/register", body: `{"email":"Ann@Example.com","name":"Ann","password":"correct-horse-42"}`,
 			status: 201, contains: []string{`"id":"u1"`, `"email":"ann@example.com"`, `"role":"customer"`}}},
 		{"register bob", call{method: "POST", path: "/users/register", body: `{"email":"bob@example.com","name":"Bob","password":"correct-horse-42"}`, status: 201}},
-		{"register admin", call{method: "POST", path: "/users/register", body: `{"email":"admin@example.com","name":"Root","password":"correct-horse-42"}`,
-			status: 201, contains: []string{`"role":"admin"`}}},
+		{"the bootstrap admin's address", call{method: "POST", path: "/users/register", body: `{"email":"Admin@Example.com","name":"Root","password":"correct-horse-42"}`,
+			status: 409}},
+		{"a line break in the name", call{method: "POST", path: "/users/register", body: `{"email":"eve@example.com","name":"Eve\r\nBcc: all@example.com","password":"correct-horse-42"}`,
+			status: 400, contains: []string{`"field":"name"`, "control characters"}}},
 		{"duplicate email", call{method: "POST", path: "/users/register", body: `{"email":"ann@example.com","name":"Ann","password":"correct-horse-42"}`,
 			status: 409, contains: []string{"already exists"}}},
 		{"field errors", call{method: "POST", path: "/users/register", body: `{"email":"nope","name":"","password":"short"}`,
@@ -108,6 +121,18 @@ func TestUserAPI(t *testing.T) {
 		{"login", call{method: "POST", path: "/users/login", body: `{"email":"ann@example.com","password":"correct-horse-42"}`,
 			status: 200, contains: []string{`"accessToken":"tok.u1.customer"`, `"tokenType":"Bearer"`}}},
 		{"login wrong password", call{method: "POST", path: "/users/login", body: `{"email":"ann@example.com","password":"wrong-horse-42"}`, status: 401}},
+		{"refresh with nothing", call{method: "POST", path: "/users/refresh", body: `{}`, status: 400, contains: []string{`"field":"refreshToken"`}}},
+		{"refresh unknown", call{method: "POST", path: "/users/refresh", body: `{"refreshToken":"nope"}`, status: 401, header: "WWW-Authenticate"}},
+		{"session, not from the gateway", call{method: "GET", path: "/users/u2/session", status: 403}},
+		{"session", call{method: "GET", path: "/users/u2/session", headers: []string{"dapr-caller-app-id", "gateway"}, status: 200,
+			contains: []string{`"sessionVersion":0`}}},
+		{"logout", call{method: "POST", path: "/users/logout", as: bob, status: 204}},
+		{"session after logout", call{method: "GET", path: "/users/u2/session", headers: []string{"dapr-caller-app-id", "gateway"}, status: 200,
+			contains: []string{`"sessionVersion":1`}}},
+		{"logout without identity", call{method: "POST", path: "/users/logout", status: 401}},
+		{"second wrong password", call{method: "POST", path: "/users/login", body: `{"email":"ann@example.com","password":"wrong-horse-42"}`, status: 401}},
+		{"throttled", call{method: "POST", path: "/users/login", body: `{"email":"ann@example.com","password":"correct-horse-42"}`,
+			status: 429, header: "Retry-After", contains: []string{"too many failed logins"}}},
 		{"me without identity", call{method: "GET", path: "/users/me", status: 401}},
 		{"me", call{method: "GET", path: "/users/me", as: ann, status: 200, contains: []string{`"id":"u1"`}}},
 		{"read someone else", call{method: "GET", path: "/users/u2", as: ann, status: 403}},

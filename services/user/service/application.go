@@ -34,12 +34,22 @@ type Config struct {
 	StateStore string `env:"USER_STATE_STORE" default:"user-store" validate:"required"`
 	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
 	// SigningKeySecret names the JWT signing key (PKCS#8 PEM) in the secret store.
-	SigningKeySecret string        `env:"JWT_SIGNING_KEY_SECRET" default:"jwt-signing-key" validate:"required"`
-	TokenIssuer      string        `env:"JWT_ISSUER" default:"daprshop-user" validate:"required"`
-	TokenAudience    string        `env:"JWT_AUDIENCE" default:"daprshop" validate:"required"`
-	TokenTTL         time.Duration `env:"JWT_TTL" default:"1h" validate:"min=1m,max=24h"`
-	// AdminEmails register with the admin role (comma-separated).
-	AdminEmails []string `env:"ADMIN_EMAILS"`
+	SigningKeySecret string `env:"JWT_SIGNING_KEY_SECRET" default:"jwt-signing-key" validate:"required"`
+	TokenIssuer      string `env:"JWT_ISSUER" default:"daprshop-user" validate:"required"`
+	TokenAudience    string `env:"JWT_AUDIENCE" default:"daprshop" validate:"required"`
+	// Access tokens are short-lived: a stolen one works until it expires
+	// or its session is ended (see README, "Security model").
+	TokenTTL   time.Duration `env:"JWT_TTL" default:"15m" validate:"min=1m,max=24h"`
+	RefreshTTL time.Duration `env:"REFRESH_TTL" default:"168h" validate:"min=1m,max=2160h"`
+	// The bootstrap admin: created at start with the password in secret
+	// AdminPasswordSecret unless the account exists. Nobody can register it.
+	AdminEmail          string `env:"ADMIN_EMAIL" default:"admin@daprshop.local" validate:"required,email"`
+	AdminPasswordSecret string `env:"ADMIN_PASSWORD_SECRET" default:"admin-password" validate:"required"`
+	// Failed logins allowed per account and per client address in a window.
+	LoginMaxFailures   int           `env:"LOGIN_MAX_FAILURES" default:"10" validate:"min=1"`
+	LoginFailureWindow time.Duration `env:"LOGIN_FAILURE_WINDOW" default:"15m" validate:"min=1s"`
+	// App IDs allowed to read an account's session version (the gateway).
+	SessionCallers []string `env:"SESSION_CALLERS" default:"gateway" validate:"min=1"`
 }
 
 // Run serves the user service until ctx ends.
@@ -51,21 +61,27 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	defer client.Close()
 
 	signer := adapters.NewSecretSigner(cfg.TokenIssuer, cfg.TokenAudience, cfg.TokenTTL)
-	store := adapters.NewDaprUserStore(statestore.New(client, cfg.StateStore))
+	state := statestore.New(client, cfg.StateStore)
+	store := adapters.NewDaprUserStore(state)
 	svc, err := app.NewService(app.Deps{
-		Repo:        store,
-		Hasher:      adapters.NewArgon2Hasher(adapters.DefaultArgon2),
-		Tokens:      signer,
-		Events:      events.NewPublisher(client, cfg.PubSub, cfg.AppID),
-		NewID:       func() string { return uuid.Must(uuid.NewV7()).String() },
-		AdminEmails: cfg.AdminEmails,
+		Repo:       store,
+		Hasher:     adapters.NewArgon2Hasher(adapters.DefaultArgon2),
+		Tokens:     signer,
+		Events:     events.NewPublisher(client, cfg.PubSub, cfg.AppID),
+		NewID:      func() string { return uuid.Must(uuid.NewV7()).String() },
+		Refresh:    adapters.NewDaprRefreshTokens(state),
+		RefreshTTL: cfg.RefreshTTL,
+		Throttle: adapters.NewDaprLoginThrottle(state, adapters.LoginPolicy{
+			MaxFailures: cfg.LoginMaxFailures, Window: cfg.LoginFailureWindow,
+		}),
+		AdminEmail: cfg.AdminEmail,
 	})
 	if err != nil {
 		return err
 	}
 
 	router := httpapi.NewRouter()
-	ports.NewHTTP(svc, validate.New()).Register(router)
+	ports.NewHTTP(svc, validate.New(), cfg.SessionCallers).Register(router)
 
 	loadKey := httpserver.StartupTask{
 		Name:    "load JWT signing key",
@@ -74,5 +90,31 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			return signer.Load(ctx, client, cfg.SecretStore, cfg.SigningKeySecret)
 		},
 	}
-	return cfg.Serve(ctx, router, log, health.Checks{"signing-key": signer.Ready, "user-store": store.Ready}, loadKey)
+	bootstrapAdmin := httpserver.StartupTask{
+		Name:    "bootstrap admin",
+		Timeout: cfg.StartupTimeout,
+		Run: func(ctx context.Context) error {
+			password, err := sidecar.WaitForSecret(ctx, client, cfg.SecretStore, cfg.AdminPasswordSecret)
+			if err != nil {
+				return err
+			}
+			// The store may still be loading; retry until the task's timeout.
+			created, err := svc.EnsureAdmin(ctx, password)
+			for delay := 100 * time.Millisecond; err != nil; delay = min(2*delay, 2*time.Second) {
+				log.Warn("bootstrap admin: retrying", zap.Error(err))
+				select {
+				case <-ctx.Done():
+					return err
+				case <-time.After(delay):
+				}
+				created, err = svc.EnsureAdmin(ctx, password)
+			}
+			if created {
+				log.Info("bootstrap admin created: log in with the password in secret "+cfg.AdminPasswordSecret,
+					zap.String("email", cfg.AdminEmail))
+			}
+			return nil
+		},
+	}
+	return cfg.Serve(ctx, router, log, health.Checks{"signing-key": signer.Ready, "user-store": store.Ready}, loadKey, bootstrapAdmin)
 }

@@ -41,7 +41,8 @@ func TestUserServiceThroughSidecar(t *testing.T) {
 		t.Fatal(err)
 	}
 	secrets := filepath.Join(t.TempDir(), "secrets.json")
-	b, _ := json.Marshal(map[string]string{"jwt-signing-key": string(privPEM), "jwt-public-key": string(pubPEM)})
+	adminPassword := "bootstrap-" + run + "-7"
+	b, _ := json.Marshal(map[string]string{"jwt-signing-key": string(privPEM), "jwt-public-key": string(pubPEM), "admin-password": adminPassword})
 	if err := os.WriteFile(secrets, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,10 @@ spec:
 	inbox := daprtest.Subscribe(t, "user-it-sub-"+run, "pubsub", []string{events.TopicUserRegistered},
 		daprtest.Options{Resources: resources[1:2]})
 
-	t.Setenv("ADMIN_EMAILS", "root-"+run+"@example.com")
+	adminEmail := "root-" + run + "@example.com"
+	t.Setenv("ADMIN_EMAIL", adminEmail)
+	t.Setenv("LOGIN_MAX_FAILURES", "3")
+	t.Setenv("LOGIN_FAILURE_WINDOW", "3s")
 	var cfg service.Config
 	sc := daprtest.StartApp(t, daprtest.Options{AppID: appID, Resources: resources, Config: string(config)},
 		func(ctx context.Context) error {
@@ -145,6 +149,54 @@ spec:
 		claims, err := token.NewVerifier(pub, cfg.TokenIssuer, cfg.TokenAudience).Verify(body["accessToken"].(string))
 		if err != nil || claims.Subject != userID || claims.Role != identity.RoleCustomer {
 			t.Fatalf("claims %+v, %v", claims, err)
+		}
+	})
+
+	t.Run("the bootstrap admin logs in with the secret's password", func(t *testing.T) {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			code, body := invoke("POST", "/users/login", `{"email":"`+adminEmail+`","password":"`+adminPassword+`"}`, nil)
+			if code == http.StatusOK {
+				if role := body["user"].(map[string]any)["role"]; role != identity.RoleAdmin {
+					t.Fatalf("bootstrap admin role %v", role)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("bootstrap admin login: %d %v", code, body)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+
+	t.Run("refresh tokens rotate in the state store and a replay ends the session", func(t *testing.T) {
+		_, first := invoke("POST", "/users/login", `{"email":"`+email+`","password":"correct-horse-42"}`, nil)
+		code, second := invoke("POST", "/users/refresh", `{"refreshToken":"`+first["refreshToken"].(string)+`"}`, nil)
+		if code != http.StatusOK || second["refreshToken"] == first["refreshToken"] {
+			t.Fatalf("refresh: %d %v", code, second)
+		}
+		if code, _ := invoke("POST", "/users/refresh", `{"refreshToken":"`+first["refreshToken"].(string)+`"}`, nil); code != http.StatusUnauthorized {
+			t.Fatalf("replayed refresh token: %d", code)
+		}
+		if code, _ := invoke("POST", "/users/refresh", `{"refreshToken":"`+second["refreshToken"].(string)+`"}`, nil); code != http.StatusUnauthorized {
+			t.Fatalf("the rotated token after a replay: %d", code)
+		}
+	})
+
+	t.Run("failed logins are counted in the state store", func(t *testing.T) {
+		bad := `{"email":"` + email + `","password":"wrong-horse-42"}`
+		for range 3 {
+			if code, _ := invoke("POST", "/users/login", bad, nil); code != http.StatusUnauthorized {
+				t.Fatalf("wrong password: %d", code)
+			}
+		}
+		good := `{"email":"` + email + `","password":"correct-horse-42"}`
+		if code, body := invoke("POST", "/users/login", good, nil); code != http.StatusTooManyRequests {
+			t.Fatalf("right password inside the window: %d %v", code, body)
+		}
+		time.Sleep(3 * time.Second)
+		if code, body := invoke("POST", "/users/login", good, nil); code != http.StatusOK {
+			t.Fatalf("after the window: %d %v", code, body)
 		}
 	})
 

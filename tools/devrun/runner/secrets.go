@@ -24,8 +24,8 @@ const DevSecretsFile = "secrets/dev-secrets.json"
 const CLIEnvFile = "secrets/dapr-cli.env"
 
 // EnsureDevSecrets creates the development secrets on first use: a fresh
-// Ed25519 key pair for access tokens, and SMTP credentials for the smtp
-// profile's local mail server. Existing secrets are kept, so tokens stay
+// Ed25519 key pair for access tokens, the bootstrap admin's password, and
+// SMTP credentials for the smtp profile's local mail server. Existing secrets are kept, so tokens stay
 // valid across runs; secrets added by a newer version are filled in. It
 // also (re)writes CLIEnvFile.
 func EnsureDevSecrets(root string, out io.Writer) error {
@@ -52,11 +52,18 @@ func EnsureDevSecrets(root string, out io.Writer) error {
 		secrets["jwt-signing-key"], secrets["jwt-public-key"] = string(priv), string(pub)
 		added = append(added, "JWT keys")
 	}
+	if secrets[AdminPasswordSecret] == "" {
+		// 24 hex digits, then a letter and a digit: always within the
+		// password policy (at least one of each).
+		secrets[AdminPasswordSecret] = newToken()[:24] + "a1"
+		added = append(added, "admin password")
+	}
 	if secrets["smtp-user"] == "" {
 		secrets["smtp-user"], secrets["smtp-password"] = "daprshop", newToken()
 		added = append(added, "SMTP credentials")
 	}
 	if len(added) == 0 {
+		fmt.Fprintf(out, "bootstrap admin: %s, password: secret %q in %s\n", AdminEmail, AdminPasswordSecret, DevSecretsFile)
 		return nil
 	}
 	b, err = json.MarshalIndent(secrets, "", "  ")
@@ -69,8 +76,33 @@ func EnsureDevSecrets(root string, out io.Writer) error {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "generated development %s into %s (git-ignored; delete it to rotate)\n", strings.Join(added, " and "), DevSecretsFile)
+	fmt.Fprintf(out, "generated development %s into %s (git-ignored; delete it to rotate)\n", strings.Join(added, ", "), DevSecretsFile)
+	fmt.Fprintf(out, "bootstrap admin: %s, password: secret %q in %s\n", AdminEmail, AdminPasswordSecret, DevSecretsFile)
 	return nil
+}
+
+// The bootstrap admin the user service creates on its first start (its
+// ADMIN_EMAIL default), with the password in this secret.
+const (
+	AdminEmail          = "admin@daprshop.local"
+	AdminPasswordSecret = "admin-password"
+)
+
+// DevSecret reads one development secret of the repository at root.
+func DevSecret(root, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(root, DevSecretsFile))
+	if err != nil {
+		return "", err
+	}
+	var secrets map[string]string
+	if err := json.Unmarshal(b, &secrets); err != nil {
+		return "", fmt.Errorf("%s: %w", DevSecretsFile, err)
+	}
+	v, ok := secrets[name]
+	if !ok {
+		return "", fmt.Errorf("%s has no secret %q", DevSecretsFile, name)
+	}
+	return v, nil
 }
 
 // writeCLIEnv writes the variables devrun sets for every sidecar, for a
@@ -157,3 +189,7 @@ func EnsureTokens(root string, appIDs []string) (map[string]Tokens, error) {
 	}
 	return tokens, os.WriteFile(path, b, 0o600)
 }
+
+// AdminPassword is the bootstrap admin's password of the run's secret
+// store (AdminEmail logs in with it).
+func (r *Run) AdminPassword() (string, error) { return DevSecret(r.root, AdminPasswordSecret) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/daprshop/devrun/runner"
 	"io"
 	"net/http"
 	"slices"
@@ -31,7 +32,7 @@ func (c checkoutResult) pct(p int) time.Duration {
 // checkout places orders at a fixed rate for d (an open loop: arrivals do
 // not wait for earlier orders) and follows each from POST to shipped or
 // cancelled.
-func checkout(client *http.Client, gw string, rate float64, d time.Duration) (checkoutResult, error) {
+func checkout(client *http.Client, gw, adminPassword string, rate float64, d time.Duration) (checkoutResult, error) {
 	call := func(method, path, token, key string, body any, out any) (int, error) {
 		var rd io.Reader
 		if body != nil {
@@ -56,21 +57,22 @@ func checkout(client *http.Client, gw string, rate float64, d time.Duration) (ch
 		}
 		return resp.StatusCode, nil
 	}
-	login := func(email string) (string, error) {
-		_, _ = call("POST", "/api/users/register", "", "", map[string]string{"email": email, "name": "Bench", "password": "correct-horse-42"}, nil)
+	login := func(email, password string) (string, error) {
 		var s struct {
 			AccessToken string `json:"accessToken"`
 		}
-		if code, err := call("POST", "/api/users/login", "", "", map[string]string{"email": email, "password": "correct-horse-42"}, &s); err != nil || code != 200 {
+		if code, err := call("POST", "/api/users/login", "", "", map[string]string{"email": email, "password": password}, &s); err != nil || code != 200 {
 			return "", fmt.Errorf("login %s: %d %v", email, code, err)
 		}
 		return s.AccessToken, nil
 	}
-	admin, err := login(benchAdmin)
+	admin, err := login(runner.AdminEmail, adminPassword)
 	if err != nil {
 		return checkoutResult{}, err
 	}
-	buyer, err := login(fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano()))
+	buyerEmail := fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano())
+	_, _ = call("POST", "/api/users/register", "", "", map[string]string{"email": buyerEmail, "name": "Bench", "password": "correct-horse-42"}, nil)
+	buyer, err := login(buyerEmail, "correct-horse-42")
 	if err != nil {
 		return checkoutResult{}, err
 	}

@@ -36,8 +36,6 @@ func main() {
 	}
 }
 
-const benchAdmin = "bench-admin@daprshop.local"
-
 // benchDB is the Redis database the benchmark owns (see runner.Options.RedisDB).
 const benchDB = 15
 
@@ -74,7 +72,6 @@ func run() error {
 		RunFile: *runFile, FreePorts: true, RedisDB: benchDB, StateDir: stateDir, Out: logFile,
 		Env: map[string]map[string]string{
 			"product": {"DEMO_CATALOG": strconv.Itoa(*products)},
-			"user":    {"ADMIN_EMAILS": benchAdmin},
 			// Measure the saga, not the simulated warehouse's wait.
 			"order": {"FULFILMENT_DELAY": "0s"},
 		},
@@ -125,7 +122,11 @@ func run() error {
 	fmt.Println("gateway: client → gateway → gateway's daprd → product's daprd → product service.")
 
 	fmt.Fprintf(os.Stderr, "checkout: %.0f orders/s for %s…\n", *rate, *orders)
-	co, err := checkout(client, gw, *rate, *orders)
+	adminPassword, err := topo.AdminPassword()
+	if err != nil {
+		return err
+	}
+	co, err := checkout(client, gw, adminPassword, *rate, *orders)
 	if err != nil {
 		return err
 	}
