@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"github.com/daprshop/devrun/runner"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,19 +13,25 @@ import (
 // catalog exercises the product service through the gateway: anonymous
 // browsing and search, admin writes, and the refusals around them. It
 // returns the admin's bearer token.
-func catalog(t *testing.T, gw client, customer, adminEmail string) string {
-	admin := registerAdmin(t, gw, adminEmail)
+func catalog(t *testing.T, run *runner.Run, gw client, customer string) string {
+	admin := loginAdmin(t, run, gw)
 	t.Run("catalog", func(t *testing.T) { catalogChecks(t, gw, customer, admin) })
 	return admin
 }
 
-// registerAdmin registers an address listed in the user service's
-// ADMIN_EMAILS and returns its bearer token.
-func registerAdmin(t *testing.T, gw client, email string) string {
+// loginAdmin logs in as the bootstrap admin the user service created from
+// the admin-password secret, and returns its bearer token.
+func loginAdmin(t *testing.T, run *runner.Run, gw client) string {
 	t.Helper()
-	expect(t, "register admin", gw.do("POST", "/api/users/register", `{"email":"`+email+`","name":"Root","password":"correct-horse-42"}`), 201)
-	r := gw.do("POST", "/api/users/login", `{"email":"`+email+`","password":"correct-horse-42"}`)
-	expect(t, "admin login", r, 200)
+	password, err := run.AdminPassword()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gw.do("POST", "/api/users/login", `{"email":"`+runner.AdminEmail+`","password":"`+password+`"}`)
+	expect(t, "bootstrap admin login", r, 200)
+	if role := r.body["user"].(map[string]any)["role"]; role != "admin" {
+		t.Fatalf("bootstrap admin has role %v", role)
+	}
 	return "Bearer " + r.body["accessToken"].(string)
 }
 

@@ -11,20 +11,21 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/daprshop/devrun/runner"
-	"github.com/daprshop/platform/daprtest"
 )
 
 // poison publishes an order.paid event addressed to the test domain the
 // notifier's sender always refuses as a temporary failure. It must be
 // delivered exactly 1 + maxRetries times (the eventDelivery policy), land in
-// the dead-letter topic, and a replay must put it through again.
+// the dead-letter topic, and a replay must put it through again. Only the
+// order app may publish order.paid (publishingScopes), so the test
+// publishes through the order app's sidecar, with its API token.
 func poison(t *testing.T, run *runner.Run, gw client, admin string) {
 	want := configuredDeliveries(t)
-	pub := daprtest.Start(t, daprtest.Options{AppID: "e2e-pub-" + uuid.NewString()[:8], ResourcesDirs: run.ResourcesPaths("notification")})
 	id := "poison-" + uuid.NewString()[:8]
-	req, _ := http.NewRequest("POST", pub.HTTPBase()+"/v1.0/publish/pubsub/order.paid?metadata.cloudevent.id="+id,
+	req, _ := http.NewRequest("POST", run.SidecarURL("order")+"/v1.0/publish/pubsub/order.paid?metadata.cloudevent.id="+id,
 		strings.NewReader(`{"orderId":"`+id+`","email":"nobody@fail.invalid","total":{"amount":100,"currency":"EUR"}}`))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("dapr-api-token", run.APIToken("order"))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 
 	"github.com/daprshop/devrun/runner"
 )
@@ -41,9 +40,8 @@ func TestComponentProfiles(t *testing.T) {
 	t.Logf("one build for every profile: %s", hashes)
 	for _, p := range profiles {
 		t.Run(p, func(t *testing.T) {
-			adminEmail := "admin-" + uuid.NewString()[:8] + "@example.com"
-			run := startRun(t, root, []string{p}, bins, map[string]map[string]string{"user": {"ADMIN_EMAILS": adminEmail}})
-			profileSuite(t, run, adminEmail)
+			run := startRun(t, root, []string{p}, bins)
+			profileSuite(t, run)
 		})
 	}
 	if got := binaryHashes(t, bins); got != hashes {
@@ -120,11 +118,11 @@ func startRun(t *testing.T, root string, profiles []string, bins map[string]stri
 // checkout that ships, a declined one that compensates, an idempotent
 // replay, an event reaching the notifier, and a poison event dead-lettered
 // after the configured deliveries and replayed.
-func profileSuite(t *testing.T, run *runner.Run, adminEmail string) {
+func profileSuite(t *testing.T, run *runner.Run) {
 	gw := client{t: t, base: run.AppURL("gateway")}
 	box := mailboxOf(run)
 	t.Run("the sidecars run the profile's components", func(t *testing.T) { expectProfile(t, run) })
-	admin := registerAdmin(t, gw, adminEmail)
+	admin := loginAdmin(t, run, gw)
 	t.Run("catalog", func(t *testing.T) {
 		r := gw.do("GET", "/api/products?limit=5", "")
 		expect(t, "list", r, 200)

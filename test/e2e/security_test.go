@@ -47,7 +47,8 @@ func TestTheBoundaryBehindTheGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := startRun(t, root, nil, nil)
+	// A short login-failure window, so the throttling test can outwait it.
+	run := startRun(t, root, nil, nil, map[string]map[string]string{"user": {"LOGIN_FAILURE_WINDOW": "5s"}})
 	apps := []string{"gateway", "user", "product", "order", "payment", "notification"}
 
 	t.Run("a sidecar's API needs its app's token", func(t *testing.T) {
@@ -115,6 +116,22 @@ func TestTheBoundaryBehindTheGateway(t *testing.T) {
 		}
 	})
 
+	t.Run("only a topic's owner publishes it", func(t *testing.T) {
+		denied := []struct{ app, topic string }{
+			{"product", "order.paid"}, {"gateway", "user.registered"}, {"order", "payment.completed"}, {"user", "deadletters"},
+		}
+		for _, c := range denied {
+			code, body := sidecarCall(t, run, c.app, "POST", "/v1.0/publish/pubsub/"+c.topic, run.APIToken(c.app))
+			if code != http.StatusForbidden || !strings.Contains(body, "ERR_PUBSUB_FORBIDDEN") {
+				t.Errorf("%s publishing %s: %d %s, want 403 from publishingScopes", c.app, c.topic, code, body)
+			}
+		}
+		// No service subscribes to payment.completed: publishing it is harmless.
+		if code, body := sidecarCall(t, run, "payment", "POST", "/v1.0/publish/pubsub/payment.completed", run.APIToken("payment")); code != http.StatusNoContent {
+			t.Errorf("payment publishing payment.completed: %d %s", code, body)
+		}
+	})
+
 	t.Run("the gateway's public port shows no metrics or readiness", func(t *testing.T) {
 		for _, path := range []string{"/metrics", "/readyz"} {
 			resp, err := http.Get(run.AppURL("gateway") + path)
@@ -155,6 +172,8 @@ func TestTheBoundaryBehindTheGateway(t *testing.T) {
 		}
 		t.Logf("%d listening sockets, all on loopback", n)
 	})
+
+	accounts(t, run, client{t: t, base: run.AppURL("gateway")})
 }
 
 // listeningAddrs are the TCP addresses a process listens on, from /proc.
