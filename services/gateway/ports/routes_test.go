@@ -3,10 +3,10 @@ package ports_test
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
