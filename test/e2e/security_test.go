@@ -118,13 +118,17 @@ func TestTheBoundaryBehindTheGateway(t *testing.T) {
 
 	t.Run("only a topic's owner publishes it", func(t *testing.T) {
 		denied := []struct{ app, topic string }{
-			{"product", "order.paid"}, {"gateway", "user.registered"}, {"order", "payment.completed"}, {"user", "deadletters"},
+			{"product", "order.paid"}, {"notification", "user.updated"}, {"order", "payment.completed"}, {"user", "deadletters"},
 		}
 		for _, c := range denied {
 			code, body := sidecarCall(t, run, c.app, "POST", "/v1.0/publish/pubsub/"+c.topic, run.APIToken(c.app))
 			if code != http.StatusForbidden || !strings.Contains(body, "ERR_PUBSUB_FORBIDDEN") {
 				t.Errorf("%s publishing %s: %d %s, want 403 from publishingScopes", c.app, c.topic, code, body)
 			}
+		}
+		// The gateway does not even load the component (its scopes).
+		if code, body := sidecarCall(t, run, "gateway", "POST", "/v1.0/publish/pubsub/user.registered", run.APIToken("gateway")); code/100 != 4 || !strings.Contains(body, "ERR_PUBSUB_NOT_FOUND") {
+			t.Errorf("gateway publishing: %d %s, want the component not found", code, body)
 		}
 		// No service subscribes to payment.completed: publishing it is harmless.
 		if code, body := sidecarCall(t, run, "payment", "POST", "/v1.0/publish/pubsub/payment.completed", run.APIToken("payment")); code != http.StatusNoContent {

@@ -29,6 +29,7 @@ func TestEveryPubSubComponentScopesTheTopics(t *testing.T) {
 			Spec struct {
 				Metadata []struct{ Name, Value string }
 			}
+			Scopes []string
 		}
 		if err := yaml.Unmarshal(b, &c); err != nil {
 			t.Fatalf("%s: %v", f, err)
@@ -47,6 +48,16 @@ func TestEveryPubSubComponentScopesTheTopics(t *testing.T) {
 		}
 		if got, want := meta["subscriptionScopes"], Scopes(Subscribing()); got != want {
 			t.Errorf("%s: subscriptionScopes\n%s\nwant\n%s", f, got, want)
+		}
+		// The component itself is loaded only by the apps that use it.
+		var users []string
+		for _, app := range apps {
+			if len(Publishing()[app])+len(Subscribing()[app]) > 0 {
+				users = append(users, app)
+			}
+		}
+		if !slices.Equal(c.Scopes, users) {
+			t.Errorf("%s: scopes %v, want the apps that publish or subscribe %v", f, c.Scopes, users)
 		}
 	}
 }
