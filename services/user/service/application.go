@@ -4,6 +4,8 @@ package service
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -90,6 +92,15 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			return signer.Load(ctx, client, cfg.SecretStore, cfg.SigningKeySecret)
 		},
 	}
+	// Not ready until the bootstrap admin exists: a client told "ready"
+	// must be able to log in as it.
+	var adminEnsured atomic.Bool
+	adminReady := func(context.Context) error {
+		if !adminEnsured.Load() {
+			return errors.New("bootstrap admin not ensured yet")
+		}
+		return nil
+	}
 	bootstrapAdmin := httpserver.StartupTask{
 		Name:    "bootstrap admin",
 		Timeout: cfg.StartupTimeout,
@@ -109,6 +120,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 				}
 				created, err = svc.EnsureAdmin(ctx, password)
 			}
+			adminEnsured.Store(true)
 			if created {
 				log.Info("bootstrap admin created: log in with the password in secret "+cfg.AdminPasswordSecret,
 					zap.String("email", cfg.AdminEmail))
@@ -116,5 +128,5 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			return nil
 		},
 	}
-	return cfg.Serve(ctx, router, log, health.Checks{"signing-key": signer.Ready, "user-store": store.Ready}, loadKey, bootstrapAdmin)
+	return cfg.Serve(ctx, router, log, health.Checks{"signing-key": signer.Ready, "user-store": store.Ready, "bootstrap-admin": adminReady}, loadKey, bootstrapAdmin)
 }
