@@ -2,7 +2,7 @@
 //
 //	devrun [up]        placement, scheduler and every app beside its daprd (make run)
 //	devrun -profile P  the same with a component profile (components/profiles/P) over components/
-//	devrun infra       placement and scheduler only
+//	devrun infra       sentry, placement and scheduler only (for the Dapr CLI)
 //	devrun app ID...   the given apps and their sidecars; the control plane runs elsewhere (Tilt)
 //	devrun secrets     create the development secrets if missing
 //	devrun token ID    print the app's Dapr API token (for tools that call its sidecar)
