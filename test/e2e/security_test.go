@@ -63,6 +63,19 @@ func TestTheBoundaryBehindTheGateway(t *testing.T) {
 				t.Errorf("%s sidecar with its token: %d %s", app, code, body)
 			}
 		}
+		// Every API, not only metadata: state, invocation, publishing, workflows.
+		for _, c := range []struct{ app, method, path string }{
+			{"user", "GET", "/v1.0/state/user-store/user|x"},
+			{"user", "POST", "/v1.0/invoke/user/method/users/register"},
+			{"order", "POST", "/v1.0/invoke/payment/method/payments"},
+			{"user", "POST", "/v1.0/publish/pubsub/user.updated"},
+			{"order", "GET", "/v1.0/workflows/dapr/any-order"},
+			{"product", "GET", "/v1.0-alpha1/jobs/reservation-expiry-x"},
+		} {
+			if code, body := sidecarCall(t, run, c.app, c.method, c.path, ""); code != http.StatusUnauthorized {
+				t.Errorf("%s sidecar %s %s without a token: %d %.120s", c.app, c.method, c.path, code, body)
+			}
+		}
 		// The probe that read the JWT signing key before.
 		if code, body := sidecarCall(t, run, "user", "GET", "/v1.0/secrets/secretstore/jwt-signing-key", ""); code != http.StatusUnauthorized || strings.Contains(body, "PRIVATE KEY") {
 			t.Errorf("the signing key without a token: %d %.80s", code, body)
