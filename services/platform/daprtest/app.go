@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/daprshop/platform/redisdb"
 	"github.com/daprshop/platform/requestid"
 )
 
@@ -41,9 +43,15 @@ func RepoComponent(t testing.TB, file, keyPrefix string) string {
 }
 
 // RedisPubSub is a Redis Streams pub/sub component named "pubsub", on a
-// Redis database of this test process's own (1-14), so test events do not
-// reach `make run`'s subscribers (database 0).
-func RedisPubSub(addr string) string {
+// Redis database this test process holds alone (1-14, emptied first; see
+// package redisdb), so test events reach neither `make run`'s subscribers
+// (database 0) nor another run's.
+func RedisPubSub(t testing.TB, addr string) string {
+	t.Helper()
+	db, err := processDB(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return fmt.Sprintf(`
 apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -54,11 +62,32 @@ spec:
   metadata:
     - {name: redisHost, value: "%s"}
     - {name: redisDB, value: "%d"}
-`, addr, processDB)
+`, addr, db)
 }
 
-// processDB is this test process's Redis database for streams.
-var processDB = 1 + os.Getpid()%14
+// processDB is this test process's Redis database for streams, held until
+// the process exits.
+func processDB(addr string) (int, error) {
+	streamsDB.Lock()
+	defer streamsDB.Unlock()
+	if streamsDB.db == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		db, release, err := redisdb.Reserve(ctx, addr)
+		if err != nil {
+			return 0, err
+		}
+		// Kept, never called: the lock must outlive every test of the process.
+		streamsDB.db, streamsDB.release = db, release
+	}
+	return streamsDB.db, nil
+}
+
+var streamsDB struct {
+	sync.Mutex
+	db      int
+	release func()
+}
 
 // StartApp runs a service in-process beside a real daprd, the way a test
 // of a whole service needs it. It picks the app's and the sidecar's ports and

@@ -22,7 +22,7 @@ func TestPublishSetsCloudEventAttributes(t *testing.T) {
 	}
 	run := requestid.New()[:8]
 	topic := "it.events." + run
-	pubsub := daprtest.RedisPubSub(daprtest.Redis(t))
+	pubsub := daprtest.RedisPubSub(t, daprtest.Redis(t))
 
 	inbox := daprtest.Subscribe(t, "it-sub-"+run, "pubsub", []string{topic}, daprtest.Options{Resources: []string{pubsub}})
 	pub := daprtest.Start(t, daprtest.Options{AppID: "it-pub-" + run, Resources: []string{pubsub}})

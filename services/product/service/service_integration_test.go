@@ -74,7 +74,7 @@ func suite(t *testing.T, componentFile string) {
 	run := uuid.NewString()[:8]
 	// A key prefix of its own: the test sees and disturbs no other catalog.
 	store := daprtest.RepoComponent(t, componentFile, "product-it-"+run)
-	pubsub := daprtest.RedisPubSub(redis)
+	pubsub := daprtest.RedisPubSub(t, redis)
 	config, err := os.ReadFile(filepath.Join(root, "dapr-config", "product.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ func TestUserServiceThroughSidecar(t *testing.T) {
 	}
 	resources := []string{
 		daprtest.RepoComponent(t, "components/user-store.yaml", "user-it-"+run),
-		daprtest.RedisPubSub(redis),
+		daprtest.RedisPubSub(t, redis),
 		fmt.Sprintf(`
 apiVersion: dapr.io/v1alpha1
 kind: Component

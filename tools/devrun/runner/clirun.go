@@ -108,8 +108,8 @@ func ParseDaprRun(dir string, args []string) (*AppConfig, error) {
 // StartDaprRun starts one app and its daprd as `dapr run` would from the
 // app's folder (placement and the scheduler run elsewhere), and waits until
 // both are ready. It is how the README's single-service command is tested.
-// A redisDB above 0 keeps the run's data apart as isolated runs do.
-func StartDaprRun(ctx context.Context, root string, a *AppConfig, stateDir string, redisDB int, out io.Writer) (*Run, error) {
+// isolate keeps the run's data apart as isolated runs do.
+func StartDaprRun(ctx context.Context, root string, a *AppConfig, stateDir string, isolate bool, out io.Writer) (*Run, error) {
 	logDir := filepath.Join(stateDir, "logs")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
@@ -123,8 +123,8 @@ func StartDaprRun(ctx context.Context, root string, a *AppConfig, stateDir strin
 			r.Stop()
 		}
 	}()
-	if redisDB > 0 {
-		if err := r.isolateData(ctx, stateDir, redisDB); err != nil {
+	if isolate {
+		if err := r.isolateData(ctx, stateDir, 0); err != nil {
 			return nil, err
 		}
 	}

@@ -118,7 +118,7 @@ func TestReadmeDaprRunForOneService(t *testing.T) {
 	app.SentryAddress = cp.SentryAddress()
 	sched := cp.SchedulerAddress()
 	app.SchedulerHostAddress = &sched
-	run, err := runner.StartDaprRun(ctx, root, app, t.TempDir(), 13, out)
+	run, err := runner.StartDaprRun(ctx, root, app, t.TempDir(), true, out)
 	if err != nil {
 		t.Fatalf("dapr run: %v\n%s", err, out)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,8 +38,9 @@ type Options struct {
 	// SQLite file of the run's own, Redis components use database RedisDB,
 	// emails go to the run's own outbox and stand-ins get ports of their own.
 	FreePorts bool
-	// RedisDB is the Redis database of a FreePorts run; 0 picks one of 1-14 at
-	// random (15 is left to `make bench`, which empties it first).
+	// RedisDB is the Redis database of a FreePorts run; 0 reserves one of
+	// 1-14 for this run alone and empties it (package redisdb); 15 is left
+	// to `make bench`.
 	RedisDB int
 	// StateDir holds logs, scheduler data and app binaries; default <root>/.run.
 	StateDir string
@@ -74,6 +74,7 @@ type Run struct {
 	standins  []*standin
 	overlays  []string // Configuration files layered over every app's own (isolate.go)
 	cleanups  []func() // run by Stop after every process has stopped
+	redisDB   int      // the Redis database of an isolated run
 	console   *console
 	tiers     [][]*process // stopped from last to first
 	failed    chan error
@@ -161,9 +162,6 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		return nil, err
 	}
 	if o.FreePorts {
-		if o.RedisDB == 0 {
-			o.RedisDB = 1 + mrand.IntN(14)
-		}
 		if err := r.isolate(ctx, o.StateDir, o.RedisDB); err != nil {
 			return nil, err
 		}
@@ -258,6 +256,15 @@ func (r *Run) app(appID string) *app {
 func (r *Run) AppURL(appID string) string {
 	if a := r.app(appID); a != nil {
 		return "http://localhost:" + strconv.Itoa(a.AppPort)
+	}
+	return ""
+}
+
+// AdminURL is the base URL of an app's operator port (its own port when it
+// has no ADMIN_PORT).
+func (r *Run) AdminURL(appID string) string {
+	if a := r.app(appID); a != nil {
+		return "http://localhost:" + strconv.Itoa(a.readyPort())
 	}
 	return ""
 }

@@ -10,23 +10,21 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/daprshop/devrun/runner"
+	"github.com/daprshop/platform/redisdb"
 )
 
 func main() {
@@ -53,7 +51,7 @@ func run() error {
 	if redis == "" {
 		redis = "127.0.0.1:6379"
 	}
-	if err := flushDB(redis, benchDB); err != nil {
+	if err := redisdb.Flush(redis, benchDB); err != nil {
 		return fmt.Errorf("empty Redis database %d at %s: %w", benchDB, redis, err)
 	}
 	stateDir, err := os.MkdirTemp("", "daprshop-bench-")
@@ -215,28 +213,4 @@ func load(client *http.Client, s scenario, c int, d time.Duration) result {
 	res.elapsed = time.Since(start)
 	slices.Sort(res.latencies)
 	return res
-}
-
-// flushDB empties one Redis database with plain RESP, no client library.
-func flushDB(addr string, db int) error {
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := fmt.Fprintf(conn, "SELECT %d\r\nFLUSHDB\r\n", db); err != nil {
-		return err
-	}
-	rd := bufio.NewReader(conn)
-	for range 2 {
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if !strings.HasPrefix(line, "+OK") {
-			return fmt.Errorf("unexpected answer %q", strings.TrimSpace(line))
-		}
-	}
-	return nil
 }
