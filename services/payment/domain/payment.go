@@ -16,8 +16,9 @@ var (
 	ErrNotFound = errors.New("payment not found")
 	// ErrMismatch refuses a second charge for an order with another amount or method.
 	ErrMismatch = errors.New("this order was already charged with another amount or payment method")
-	// ErrNotCaptured refuses a refund of a payment that did not succeed.
-	ErrNotCaptured = errors.New("only a succeeded payment can be refunded")
+	// ErrNotCaptured refuses a refund of a payment whose charge has not
+	// ended yet: it may still succeed.
+	ErrNotCaptured = errors.New("the charge of this payment has not ended yet; it cannot be refunded now")
 	// ErrOverRefund refuses refunds beyond what was charged.
 	ErrOverRefund = errors.New("refunds would exceed the amount charged")
 	// ErrRefundMismatch refuses a refund key reused with another amount.
@@ -103,7 +104,13 @@ func (p *Payment) SameCharge(q *Payment) bool {
 // returns whether anything changed: a key already used with the same amount
 // changes nothing.
 func (p *Payment) AddRefund(key string, amount int64, now time.Time) (bool, error) {
-	if p.Status != StatusSucceeded {
+	switch p.Status {
+	case StatusDeclined:
+		// Nothing was taken, so nothing is owed: the refund is done as asked.
+		// An error here would be a business outcome counted as a failure by
+		// the payments circuit breaker, one buyer's card tripping it for all.
+		return false, nil
+	case StatusPending:
 		return false, ErrNotCaptured
 	}
 	if amount == 0 {

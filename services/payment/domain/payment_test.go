@@ -17,6 +17,11 @@ func TestRefunds(t *testing.T) {
 	if _, err := p.AddRefund("k1", 100, now); !errors.Is(err, domain.ErrNotCaptured) {
 		t.Fatalf("refund before capture: %v", err)
 	}
+	declined := *p
+	declined.Status = domain.StatusDeclined
+	if changed, err := declined.AddRefund("k1", 0, now); err != nil || changed || declined.Refunded != 0 {
+		t.Fatalf("refund of a decline: changed %v, %v, refunded %d: want done, with nothing owed", changed, err, declined.Refunded)
+	}
 	p.Status = domain.StatusSucceeded
 	steps := []struct {
 		key     string
