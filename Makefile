@@ -97,6 +97,11 @@ replay: ## put a dead letter back on its topic: make replay ID=<event id>
 	@test -n "$(ID)" || { echo "usage: make replay ID=<event id>"; exit 2; }
 	@curl -sf -X POST -H "dapr-api-token: $$(go run ./tools/devrun token notification)" localhost:3505/v1.0/invoke/notification/method/admin/deadletters/$(ID)/replay; echo
 
+.PHONY: config
+config: ## set a live key in the local configuration store: make config KEY=gateway.rate-limits VALUE=products=300/1m (no VALUE removes it)
+	@test -n "$(KEY)" || { echo "usage: make config KEY=<key> VALUE=<value> [PROFILE=...]   (see README, Live configuration)"; exit 2; }
+	@go run ./tools/devrun $(if $(PROFILE),-profile $(PROFILE)) config "$(KEY)" "$(VALUE)"
+
 .PHONY: test-unit
 test-unit: ## fast tests only: no sidecars, no databases
 	go test -short $(GO_TEST_FLAGS) $(PKGS)

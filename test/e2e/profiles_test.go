@@ -76,6 +76,9 @@ func binaryHashes(t *testing.T, bins map[string]string) string {
 // startRun brings an isolated topology up (free ports, its own name
 // resolution, Redis database, PostgreSQL database and outbox) and stops it
 // when the test ends, printing its output if the test failed.
+// unlimited are rate limits no suite reaches.
+const unlimited = "users=100000/1m,products=100000/1m,orders=100000/1m,payments=100000/1m,admin=100000/1m,global=100000/1m"
+
 func startRun(t *testing.T, root string, profiles []string, bins map[string]string, env ...map[string]map[string]string) *runner.Run {
 	t.Helper()
 	var out runner.Buffer
@@ -87,6 +90,9 @@ func startRun(t *testing.T, root string, profiles []string, bins map[string]stri
 		Env: map[string]map[string]string{
 			"order":   {"FULFILMENT_DELAY": "2s"},
 			"payment": {"PROVIDER_LATENCY": "20ms"},
+			// Every test speaks from 127.0.0.1: the seed's limits would
+			// throttle the suites themselves. TestTheEdge sets its own.
+			"gateway": {"RATE_LIMITS": unlimited},
 		},
 	}
 	for _, e := range env {

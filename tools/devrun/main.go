@@ -6,6 +6,7 @@
 //	devrun app ID...   the given apps and their sidecars; the control plane runs elsewhere (Tilt)
 //	devrun secrets     create the development secrets if missing
 //	devrun token ID    print the app's Dapr API token (for tools that call its sidecar)
+//	devrun config KEY [VALUE]  set a live key in the local configuration store (no VALUE: remove it)
 package main
 
 import (
@@ -34,7 +35,7 @@ func run() error {
 	profiles := flag.String("profile", "", "component profiles to apply, comma-separated (see components/profiles)")
 	public := flag.Bool("public", false, "open the gateway's port to the network (everything else listens on loopback)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-public] [-profile NAME[,NAME]] [up | infra | app ID... | secrets | token ID]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-public] [-profile NAME[,NAME]] [up | infra | app ID... | secrets | token ID | config KEY [VALUE]]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -61,6 +62,19 @@ func run() error {
 			return fmt.Errorf("token: name one app ID (%v)", err)
 		}
 		fmt.Println(tokens[flag.Arg(1)].API)
+		return nil
+	case "config":
+		if flag.NArg() < 2 || flag.NArg() > 3 {
+			return fmt.Errorf("config: want KEY [VALUE]")
+		}
+		if err := runner.SetConfig(filepath.Dir(*runFile), opts.Profiles, flag.Arg(1), flag.Arg(2)); err != nil {
+			return err
+		}
+		if flag.Arg(2) == "" {
+			fmt.Printf("%s removed: the services use their start-up value\n", flag.Arg(1))
+		} else {
+			fmt.Printf("%s = %s\n", flag.Arg(1), flag.Arg(2))
+		}
 		return nil
 	default:
 		flag.Usage()

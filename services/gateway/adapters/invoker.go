@@ -127,6 +127,11 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away; nobody to answer
 	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		httpapi.WriteError(w, r, problem.New(http.StatusRequestEntityTooLarge, "the body is larger than this route accepts"))
+		return
+	}
 	logging.FromContext(r.Context()).Warn("proxy error", zap.Error(err))
 	httpapi.WriteError(w, r, problem.New(status, detail))
 }

@@ -13,53 +13,83 @@ type Upstream interface {
 	To(appID string) http.Handler
 }
 
-// Routes registers the public API. /api/<path> is forwarded to the owning
-// service as <path>. Every route not marked public needs a valid token.
-func Routes(r *mux.Router, up Upstream, auth *Authenticator) {
-	// Full paths, no PathPrefix subrouter: with subrouters gorilla/mux 1.8.1
-	// answers 404 instead of 405 for a known path with a wrong method.
-	api := prefixed{r, "/api"}
+// Access is who may call a route.
+type Access int
 
-	// user service
-	user := up.To("user")
-	api.Handle("/users/register", user).Methods(http.MethodPost)
-	api.Handle("/users/login", user).Methods(http.MethodPost)
-	api.Handle("/users/refresh", user).Methods(http.MethodPost)
-	api.Handle("/users/logout", auth.Require(user)).Methods(http.MethodPost)
-	api.Handle("/users/me", auth.Require(user)).Methods(http.MethodGet)
-	api.Handle("/users/{id}", auth.Require(user)).Methods(http.MethodGet, http.MethodPut, http.MethodDelete)
+const (
+	Public Access = iota // anyone; limited per client address
+	Token                // a valid token of a live session; limited per user
+	Admin                // a token with the admin role
+)
 
-	// product service: the catalog is public to read, admin-only to change.
-	// Its /inventory API is for the order service and has no route here.
-	product := up.To("product")
-	adminOnly := auth.Require(RequireRole(identity.RoleAdmin, product))
-	api.Handle("/products", product).Methods(http.MethodGet)
-	api.Handle("/products", adminOnly).Methods(http.MethodPost)
-	api.Handle("/products/{id}", product).Methods(http.MethodGet)
-	api.Handle("/products/{id}", adminOnly).Methods(http.MethodPut, http.MethodDelete)
-
-	// order service: everything needs a token; the service checks ownership.
-	order := auth.Require(up.To("order"))
-	api.Handle("/orders", order).Methods(http.MethodPost)
-	api.Handle("/orders/user/{userId}", order).Methods(http.MethodGet)
-	api.Handle("/orders/{id}", order).Methods(http.MethodGet)
-	api.Handle("/orders/{id}/cancel", order).Methods(http.MethodPost)
-	api.Handle("/orders/{id}/status", auth.Require(RequireRole(identity.RoleAdmin, up.To("order")))).Methods(http.MethodPut)
-
-	// payments and dead letters: read and replay by admins; charges and
-	// refunds are the order service's, with no route here.
-	api.Handle("/payments/{id}", auth.Require(RequireRole(identity.RoleAdmin, up.To("payment")))).Methods(http.MethodGet)
-	notification := auth.Require(RequireRole(identity.RoleAdmin, up.To("notification")))
-	api.Handle("/admin/deadletters", notification).Methods(http.MethodGet)
-	api.Handle("/admin/deadletters/{id}/replay", notification).Methods(http.MethodPost)
+// Route is one line of the public API: /api<Path> is forwarded to App as
+// <Path>, under Group's limits.
+type Route struct {
+	Path    string
+	Methods []string
+	App     string
+	Group   string
+	Access  Access
+	// Credentials marks the routes that take a password or a refresh token:
+	// if the limiter's store is down they refuse (503) rather than allow
+	// unlimited guessing.
+	Credentials bool
 }
 
-// prefixed registers routes under a path prefix on the router itself.
-type prefixed struct {
-	r      *mux.Router
-	prefix string
+const (
+	get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+)
+
+// Table is the public API. The product service's /inventory API and the
+// payment service's charges and refunds belong to the order service and
+// have no route here.
+var Table = []Route{
+	{Path: "/users/register", Methods: []string{post}, App: "user", Group: "users", Access: Public, Credentials: true},
+	{Path: "/users/login", Methods: []string{post}, App: "user", Group: "users", Access: Public, Credentials: true},
+	{Path: "/users/refresh", Methods: []string{post}, App: "user", Group: "users", Access: Public, Credentials: true},
+	{Path: "/users/logout", Methods: []string{post}, App: "user", Group: "users", Access: Token},
+	{Path: "/users/me", Methods: []string{get}, App: "user", Group: "users", Access: Token},
+	{Path: "/users/{id}", Methods: []string{get, put, del}, App: "user", Group: "users", Access: Token},
+
+	// The catalog is public to read, admin-only to change.
+	{Path: "/products", Methods: []string{get}, App: "product", Group: "products", Access: Public},
+	{Path: "/products", Methods: []string{post}, App: "product", Group: "products", Access: Admin},
+	{Path: "/products/{id}", Methods: []string{get}, App: "product", Group: "products", Access: Public},
+	{Path: "/products/{id}", Methods: []string{put, del}, App: "product", Group: "products", Access: Admin},
+
+	// Orders need a token; the service checks ownership.
+	{Path: "/orders", Methods: []string{post}, App: "order", Group: "orders", Access: Token},
+	{Path: "/orders/user/{userId}", Methods: []string{get}, App: "order", Group: "orders", Access: Token},
+	{Path: "/orders/{id}", Methods: []string{get}, App: "order", Group: "orders", Access: Token},
+	{Path: "/orders/{id}/cancel", Methods: []string{post}, App: "order", Group: "orders", Access: Token},
+	{Path: "/orders/{id}/status", Methods: []string{put}, App: "order", Group: "orders", Access: Admin},
+
+	// Payments and dead letters: read and replay by admins.
+	{Path: "/payments/{id}", Methods: []string{get}, App: "payment", Group: "payments", Access: Admin},
+	{Path: "/admin/deadletters", Methods: []string{get}, App: "notification", Group: "admin", Access: Admin},
+	{Path: "/admin/deadletters/{id}/replay", Methods: []string{post}, App: "notification", Group: "admin", Access: Admin},
 }
 
-func (p prefixed) Handle(path string, h http.Handler) *mux.Route {
-	return p.r.Handle(p.prefix+path, h)
+// Routes registers the table on r: each route is counted, its body
+// limited, its token checked, its caller rate-limited and its upstream call
+// bounded, in that order.
+func Routes(r *mux.Router, table []Route, up Upstream, auth *Authenticator, edge *Edge) {
+	for _, rt := range table {
+		h := edge.deadline(rt.Group, up.To(rt.App))
+		if rt.Access == Admin {
+			h = RequireRole(identity.RoleAdmin, h)
+		}
+		mode := FailOpen
+		if rt.Credentials {
+			mode = FailClosed
+		}
+		h = edge.limit(rt.Group, mode, h)
+		if rt.Access != Public {
+			h = auth.Require(h)
+		}
+		rt.Path = "/api" + rt.Path
+		// Full paths, no PathPrefix subrouter: with subrouters gorilla/mux
+		// 1.8.1 answers 404 instead of 405 for a known path with a wrong method.
+		r.Handle(rt.Path, edge.route(rt, h)).Methods(rt.Methods...)
+	}
 }

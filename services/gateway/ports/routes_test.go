@@ -14,12 +14,10 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"go.uber.org/zap"
 
 	"github.com/daprshop/gateway/ports"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
-	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/token"
 )
 
@@ -66,9 +64,7 @@ func TestRoutesAndAuthentication(t *testing.T) {
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." +
 		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"u1","role":"admin","iss":"iss","aud":"aud","exp":9999999999}`)) + "."
 
-	r := httpapi.NewRouter()
-	ports.Routes(r, echo{}, ports.NewAuthenticator(token.NewVerifier(pub, "iss", "aud"), sessions{}))
-	h := httpapi.Handler(r, httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics()})
+	h := gateway(t, ports.NewAuthenticator(token.NewVerifier(pub, "iss", "aud"), sessions{}), newCounter(), "")
 
 	tests := []struct {
 		name, method, path, auth string

@@ -3,8 +3,10 @@ package service
 
 import (
 	"context"
+	"net/http"
 	"time"
 
+	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 
 	"github.com/daprshop/gateway/adapters"
@@ -13,6 +15,7 @@ import (
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
+	"github.com/daprshop/platform/liveconfig"
 	"github.com/daprshop/platform/sidecar"
 )
 
@@ -34,6 +37,27 @@ type Config struct {
 	// again from the user service: the most a revoked token keeps working.
 	SessionCacheTTL time.Duration `env:"SESSION_CACHE_TTL" default:"2s" validate:"min=0,max=5s"`
 	UserApp         string        `env:"USER_APP_ID" default:"user" validate:"required"`
+
+	// The edge (README, "The edge"): group=value lists; a group left out
+	// keeps the seed's figure (ports.DefaultSettings).
+	RateLimits  string `env:"RATE_LIMITS"`
+	Timeouts    string `env:"ROUTE_TIMEOUTS"`
+	BodyLimits  string `env:"BODY_LIMITS"`
+	CORSOrigins string `env:"CORS_ORIGINS"`
+	// RateLimitStore is the Redis every replica counts in (keys rate:daprshop:*).
+	RateLimitStore   string        `env:"RATE_LIMIT_STORE" default:"redis://127.0.0.1:6379/0" validate:"required"`
+	RateLimitTimeout time.Duration `env:"RATE_LIMIT_TIMEOUT" default:"250ms" validate:"min=10ms,max=5s"`
+}
+
+// edgePolicy is the seed's figures overlaid with the configured ones.
+func (c *Config) edgePolicy() (ports.Policy, error) {
+	defaults, err := ports.ParsePolicy(ports.Policy{}, ports.DefaultSettings, "defaults")
+	if err != nil {
+		return ports.Policy{}, err
+	}
+	return ports.ParsePolicy(defaults, ports.Settings{
+		RateLimits: c.RateLimits, Timeouts: c.Timeouts, BodyLimits: c.BodyLimits, CORSOrigins: c.CORSOrigins,
+	}, liveconfig.Version(nil))
 }
 
 // Run serves the gateway until ctx ends.
@@ -50,9 +74,30 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 	verifier := adapters.NewSecretVerifier(cfg.TokenIssuer, cfg.TokenAudience)
 
+	policy, err := cfg.edgePolicy()
+	if err != nil {
+		return err
+	}
+	limiter, err := adapters.NewRedisLimiter(cfg.RateLimitStore)
+	if err != nil {
+		return err
+	}
+	defer limiter.Close()
+	edge := ports.NewEdge(policy, limiter, cfg.RateLimitTimeout, log)
+	edge.SetPolicy(policy)
+	// Live values are laid over the start-up policy, never over each other.
+	cfg.WatchConfig(ctx, client, ports.LiveKeys, func(values map[string]string, version string) error {
+		p, err := ports.ParsePolicy(policy, ports.LiveSettings(values), version)
+		if err != nil {
+			return err
+		}
+		edge.SetPolicy(p)
+		return nil
+	}, log)
+
 	router := httpapi.NewRouter()
 	sessions := adapters.NewSessions(cfg.Sidecar, cfg.UserApp, cfg.SessionCacheTTL, 3*time.Second)
-	ports.Routes(router, invoker, ports.NewAuthenticator(verifier, sessions))
+	ports.Routes(router, ports.Table, invoker, ports.NewAuthenticator(verifier, sessions), edge)
 	// The gateway is public: no sidecar app token is asked of its callers.
 	cfg.Sidecar.AppToken = ""
 
@@ -63,5 +108,12 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			return verifier.Load(ctx, client, cfg.SecretStore, cfg.VerifyKeySecret)
 		},
 	}
-	return cfg.Serve(ctx, router, log, health.Checks{"verify-key": verifier.Ready}, loadKey)
+	return cfg.ServeWith(ctx, router, httpapi.Options{
+		Log:   log,
+		Ready: health.Checks{"verify-key": verifier.Ready},
+		Edge:  edge.CORS,
+		AdminRoutes: func(r *mux.Router) {
+			r.Handle("/gateway/stats", edge.Stats()).Methods(http.MethodGet)
+		},
+	}, loadKey)
 }

@@ -4,6 +4,9 @@ package adapters
 
 import (
 	"context"
+	"hash/fnv"
+	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/daprshop/payment/app"
@@ -20,17 +23,37 @@ const (
 )
 
 // SimulatedProvider answers like a card network, by payment method, after a
-// configurable latency. Unknown methods are declined.
+// latency. Unknown methods are declined. Latency and DeclineRate may change
+// while serving (live configuration).
 type SimulatedProvider struct {
-	Latency time.Duration
+	latency     atomic.Int64  // nanoseconds
+	declineRate atomic.Uint64 // math.Float64bits of a fraction in [0, 1]
+}
+
+// NewSimulatedProvider answers after latency and declines no good card.
+func NewSimulatedProvider(latency time.Duration) *SimulatedProvider {
+	p := &SimulatedProvider{}
+	p.Set(latency, 0)
+	return p
+}
+
+// Set changes the latency of every attempt and the fraction of payments
+// with an approving card that are declined anyway ("card declined:
+// simulated by the decline rate"), from the next attempt on.
+func (p *SimulatedProvider) Set(latency time.Duration, declineRate float64) {
+	p.latency.Store(int64(latency))
+	p.declineRate.Store(math.Float64bits(declineRate))
 }
 
 // Charge decides one attempt.
-func (p SimulatedProvider) Charge(ctx context.Context, _, method string, _ domain.Money, attempt int) (app.Outcome, string, error) {
+func (p *SimulatedProvider) Charge(ctx context.Context, paymentID, method string, _ domain.Money, attempt int) (app.Outcome, string, error) {
 	select {
 	case <-ctx.Done():
 		return 0, "", ctx.Err()
-	case <-time.After(p.Latency):
+	case <-time.After(time.Duration(p.latency.Load())):
+	}
+	if (method == MethodApprove || method == MethodApprove2) && declinedByRate(paymentID, math.Float64frombits(p.declineRate.Load())) {
+		return app.Declined, "card declined: simulated by the decline rate", nil
 	}
 	switch method {
 	case MethodApprove, MethodApprove2:
@@ -47,4 +70,15 @@ func (p SimulatedProvider) Charge(ctx context.Context, _, method string, _ domai
 	default:
 		return app.Declined, "unknown payment method", nil
 	}
+}
+
+// declinedByRate decides from the payment's ID, so every attempt of one
+// payment gets the same answer, and a fraction rate of payments is declined.
+func declinedByRate(paymentID string, rate float64) bool {
+	if rate <= 0 {
+		return false
+	}
+	h := fnv.New64a()
+	h.Write([]byte(paymentID))
+	return float64(h.Sum64()%10000) < rate*10000
 }

@@ -3,6 +3,8 @@ package service
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,6 +26,36 @@ const (
 	Port = 8004
 )
 
+// The live keys of the simulated provider (README, "Live configuration").
+const (
+	KeyProviderLatency = "payment.provider-latency"
+	KeyDeclineRate     = "payment.decline-rate"
+)
+
+// LiveKeys are the keys the payment service follows.
+var LiveKeys = []string{KeyProviderLatency, KeyDeclineRate}
+
+// liveProvider reads the live keys over the start-up latency (and no
+// declines beyond the test cards').
+func liveProvider(values map[string]string, latency time.Duration) (time.Duration, float64, error) {
+	rate := 0.0
+	if v, ok := values[KeyProviderLatency]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 10*time.Second {
+			return 0, 0, fmt.Errorf("%s: %q is not a duration between 0s and 10s", KeyProviderLatency, v)
+		}
+		latency = d
+	}
+	if v, ok := values[KeyDeclineRate]; ok {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r < 0 || r > 1 {
+			return 0, 0, fmt.Errorf("%s: %q is not a fraction between 0 and 1", KeyDeclineRate, v)
+		}
+		rate = r
+	}
+	return latency, rate, nil
+}
+
 // Config is read from the environment at start (see README, "Configuration").
 type Config struct {
 	bootstrap.Base
@@ -42,9 +74,17 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		return err
 	}
 	defer client.Close()
-	payments := app.New(adapters.NewDaprStore(statestore.New(client, cfg.StateStore)),
-		adapters.SimulatedProvider{Latency: cfg.ProviderLatency},
+	provider := adapters.NewSimulatedProvider(cfg.ProviderLatency)
+	payments := app.New(adapters.NewDaprStore(statestore.New(client, cfg.StateStore)), provider,
 		events.NewPublisher(client, cfg.PubSub, cfg.AppID))
+	cfg.WatchConfig(ctx, client, LiveKeys, func(values map[string]string, _ string) error {
+		latency, rate, err := liveProvider(values, cfg.ProviderLatency)
+		if err != nil {
+			return err
+		}
+		provider.Set(latency, rate)
+		return nil
+	}, log)
 
 	router := httpapi.NewRouter()
 	ports.NewHTTP(payments, validate.New(), cfg.Callers).Register(router)

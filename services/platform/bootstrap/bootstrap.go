@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	dapr "github.com/dapr/go-sdk/client"
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
+	"github.com/daprshop/platform/liveconfig"
 	"github.com/daprshop/platform/logging"
 	"github.com/daprshop/platform/middleware"
 	"github.com/daprshop/platform/sidecar"
@@ -45,7 +47,20 @@ type Base struct {
 	SecretStore string `env:"SECRET_STORE" default:"secretstore" validate:"required"`
 	// StartupTimeout bounds start-up work that waits on the sidecar.
 	StartupTimeout time.Duration `env:"STARTUP_TIMEOUT" default:"2m" validate:"min=1s"`
-	Sidecar        sidecar.Config
+	// ConfigStore is the Dapr configuration store of the live keys (README,
+	// "Live configuration"); empty turns live changes off.
+	ConfigStore string `env:"CONFIG_STORE" default:"configstore"`
+	Sidecar     sidecar.Config
+}
+
+// WatchConfig follows keys in the service's configuration store until ctx
+// ends, offering every change to apply (see package liveconfig). It
+// returns at once; with no store configured it does nothing.
+func (b *Base) WatchConfig(ctx context.Context, client dapr.Client, keys []string, apply liveconfig.Apply, log *zap.Logger) {
+	if b.ConfigStore == "" {
+		return
+	}
+	go liveconfig.New(client.GrpcClient(), b.ConfigStore, keys, apply, log).Run(ctx)
 }
 
 // Settings gives Load and Main access to the embedded Base.
@@ -105,15 +120,19 @@ func mainErr[C Config](name string, port int, cfg C, run func(context.Context, C
 // token, and a /readyz that checks the sidecar plus checks; tasks run in the
 // background after the server starts (see httpserver.StartupTask).
 func (b *Base) Serve(ctx context.Context, router *mux.Router, log *zap.Logger, checks health.Checks, tasks ...httpserver.StartupTask) error {
+	return b.ServeWith(ctx, router, httpapi.Options{Log: log, Ready: checks}, tasks...)
+}
+
+// ServeWith is Serve with the options a service sets beyond its checks
+// (the gateway's edge and admin routes); the rest of opts is filled here.
+func (b *Base) ServeWith(ctx context.Context, router *mux.Router, opts httpapi.Options, tasks ...httpserver.StartupTask) error {
+	log := opts.Log
 	ready := health.Checks{"sidecar": sidecar.Check(b.Sidecar, &http.Client{Timeout: 2 * time.Second})}
-	maps.Copy(ready, checks)
-	opts := httpapi.Options{
-		Log:           log,
-		Metrics:       middleware.NewHTTPMetrics(),
-		AppToken:      b.Sidecar.AppToken,
-		Ready:         ready,
-		SeparateAdmin: b.AdminPort > 0,
-	}
+	maps.Copy(ready, opts.Ready)
+	opts.Metrics = middleware.NewHTTPMetrics()
+	opts.AppToken = b.Sidecar.AppToken
+	opts.Ready = ready
+	opts.SeparateAdmin = b.AdminPort > 0
 	handler := httpapi.Handler(router, opts)
 	if b.AdminPort == 0 {
 		return httpserver.Run(ctx, httpserver.Defaults(b.Addr()), handler, log, tasks...)

@@ -1,6 +1,11 @@
-// Package envconfig fills a config struct from environment variables, applies
-// defaults, validates it, and renders it for the start-up log with secrets
-// masked.
+// Package envconfig fills a config struct from its defaults, then a file,
+// then environment variables (the environment wins, as in the seed's
+// ConfigManager), validates it, and renders it for the start-up log with
+// secrets masked.
+//
+// The file is named by CONFIG_FILE and holds NAME=value lines, the same
+// names as the environment; blank lines and lines starting with # are
+// ignored; a name the struct does not read is an error.
 //
 //	type Config struct {
 //		Port   int           `env:"APP_PORT" default:"8080" validate:"min=1,max=65535"`
@@ -26,7 +31,52 @@ import (
 // Every problem is reported at once, so a misconfigured service says all of
 // what is wrong in one start.
 func Load(cfg any) error {
-	return load(cfg, os.LookupEnv)
+	path := os.Getenv(FileVar)
+	if path == "" {
+		return load(cfg, os.LookupEnv)
+	}
+	file, err := readFile(path)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	walk(reflect.ValueOf(cfg).Elem(), func(f reflect.StructField, _ reflect.Value) { known[f.Tag.Get("env")] = true })
+	for name := range file {
+		if !known[name] {
+			return fmt.Errorf("configuration: %s: %s is not a setting of this service", path, name)
+		}
+	}
+	return load(cfg, func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			return v, true
+		}
+		v, ok := file[name]
+		return v, ok
+	})
+}
+
+// FileVar names the optional configuration file.
+const FileVar = "CONFIG_FILE"
+
+// readFile parses NAME=value lines.
+func readFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	out := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("configuration: %s:%d: want NAME=value", path, i+1)
+		}
+		out[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	}
+	return out, nil
 }
 
 func load(cfg any, lookup func(string) (string, bool)) error {

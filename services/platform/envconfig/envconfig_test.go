@@ -1,6 +1,8 @@
 package envconfig
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +88,33 @@ func TestFieldsMasksSecrets(t *testing.T) {
 		if s, ok := v.(string); ok && strings.Contains(s, "hunter2") {
 			t.Errorf("secret leaked in field %s", k)
 		}
+	}
+}
+
+func TestLoadLayersDefaultsFileAndEnvironment(t *testing.T) {
+	type cfg struct {
+		A string        `env:"LAYER_A" default:"default-a"`
+		B string        `env:"LAYER_B" default:"default-b"`
+		C time.Duration `env:"LAYER_C" default:"1s"`
+	}
+	path := filepath.Join(t.TempDir(), "service.env")
+	os.WriteFile(path, []byte("# comment\nLAYER_B=file-b\nLAYER_C = 2s\n"), 0o600)
+	t.Setenv("CONFIG_FILE", path)
+	t.Setenv("LAYER_C", "3s")
+	var c cfg
+	if err := Load(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.A != "default-a" || c.B != "file-b" || c.C != 3*time.Second {
+		t.Errorf("got %+v: want the default, the file's value, the environment's", c)
+	}
+
+	os.WriteFile(path, []byte("LAYER_TYPO=1\n"), 0o600)
+	if err := Load(&c); err == nil || !strings.Contains(err.Error(), "LAYER_TYPO") {
+		t.Errorf("unknown name in the file: %v", err)
+	}
+	os.WriteFile(path, []byte("just words\n"), 0o600)
+	if err := Load(&c); err == nil || !strings.Contains(err.Error(), ":1:") {
+		t.Errorf("a line that is not NAME=value: %v", err)
 	}
 }

@@ -54,6 +54,11 @@ type Options struct {
 	// serve on a port of their own (the gateway's public port must not
 	// show them).
 	SeparateAdmin bool
+	// Edge, when set, wraps the router inside the observability middleware:
+	// what must see requests no route matches (CORS preflights).
+	Edge func(http.Handler) http.Handler
+	// AdminRoutes adds service-specific operator endpoints to the admin port.
+	AdminRoutes func(*mux.Router)
 }
 
 // Handler adds the operational endpoints to r and wraps it with the
@@ -64,7 +69,11 @@ func Handler(r *mux.Router, o Options) http.Handler {
 		r.Handle("/readyz", health.Ready(o.Ready)).Methods(http.MethodGet)
 		r.Handle("/metrics", o.Metrics.Handler()).Methods(http.MethodGet)
 	}
-	return middleware.Observe(o.Log, o.Metrics, sidecar.RequireAppToken(o.AppToken, r))
+	var h http.Handler = r
+	if o.Edge != nil {
+		h = o.Edge(r)
+	}
+	return middleware.Observe(o.Log, o.Metrics, sidecar.RequireAppToken(o.AppToken, h))
 }
 
 // AdminHandler serves the operational endpoints alone: /healthz, /readyz
@@ -74,6 +83,9 @@ func AdminHandler(o Options) http.Handler {
 	r.HandleFunc("/healthz", health.Live).Methods(http.MethodGet)
 	r.Handle("/readyz", health.Ready(o.Ready)).Methods(http.MethodGet)
 	r.Handle("/metrics", o.Metrics.Handler()).Methods(http.MethodGet)
+	if o.AdminRoutes != nil {
+		o.AdminRoutes(r)
+	}
 	return r
 }
 

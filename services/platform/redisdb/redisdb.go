@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -59,26 +60,108 @@ func Reserve(ctx context.Context, addrs ...string) (db int, release func(), err 
 	}
 }
 
-// Flush empties database db of the Redis at addr, with plain RESP.
+// Flush empties database db of the Redis at addr.
 func Flush(addr string, db int) error {
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	_, err := Command(addr, db, "FLUSHDB")
+	return err
+}
+
+// Set stores value under key in database db (what `make config` does to
+// the local configuration store).
+func Set(addr string, db int, key, value string) error {
+	_, err := Command(addr, db, "SET", key, value)
+	return err
+}
+
+// Del removes key from database db.
+func Del(addr string, db int, key string) error {
+	_, err := Command(addr, db, "DEL", key)
+	return err
+}
+
+// EnableKeyspaceEvents turns on the notifications Dapr's Redis
+// configuration store subscribes to (keyspace events for string and generic
+// commands), keeping any flags already set.
+func EnableKeyspaceEvents(addr string) error {
+	got, err := Command(addr, 0, "CONFIG", "GET", "notify-keyspace-events")
 	if err != nil {
 		return err
 	}
+	flags := got
+	if strings.ContainsRune(flags, 'K') && (strings.ContainsRune(flags, 'A') || strings.ContainsRune(flags, '$') && strings.ContainsRune(flags, 'g')) {
+		return nil
+	}
+	for _, f := range "K$g" {
+		if !strings.ContainsRune(flags, f) {
+			flags += string(f)
+		}
+	}
+	_, err = Command(addr, 0, "CONFIG", "SET", "notify-keyspace-events", flags)
+	return err
+}
+
+// Command runs one command in database db over plain RESP and returns its
+// reply: a simple or bulk string, or the last element of an array.
+func Command(addr string, db int, args ...string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := fmt.Fprintf(conn, "SELECT %d\r\nFLUSHDB\r\n", db); err != nil {
-		return err
+	var b strings.Builder
+	for _, cmd := range [][]string{{"SELECT", strconv.Itoa(db)}, args} {
+		fmt.Fprintf(&b, "*%d\r\n", len(cmd))
+		for _, a := range cmd {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
+	}
+	if _, err := conn.Write([]byte(b.String())); err != nil {
+		return "", err
 	}
 	rd := bufio.NewReader(conn)
-	for range 2 {
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			return err
-		}
-		if !strings.HasPrefix(line, "+OK") {
-			return fmt.Errorf("unexpected answer %q", strings.TrimSpace(line))
-		}
+	if _, err := reply(rd); err != nil {
+		return "", err
 	}
-	return nil
+	return reply(rd)
+}
+
+func reply(rd *bufio.Reader) (string, error) {
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("empty reply")
+	}
+	switch line[0] {
+	case '+', ':':
+		return line[1:], nil
+	case '-':
+		return "", errors.New(line[1:])
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return "", err
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	case '*':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return "", err
+		}
+		last := ""
+		for range n {
+			if last, err = reply(rd); err != nil {
+				return "", err
+			}
+		}
+		return last, nil
+	}
+	return "", fmt.Errorf("unexpected reply %q", line)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -23,7 +24,7 @@ type Inventory struct {
 	expiry       ExpiryScheduler
 	events       EventPublisher
 	ttl          time.Duration
-	lowStock     int64
+	lowStock     atomic.Int64 // may change while serving (SetLowStockThreshold)
 	now          func() time.Time
 }
 
@@ -41,9 +42,13 @@ func NewInventory(stock StockStore, res ReservationStore, expiry ExpiryScheduler
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Inventory{stock: stock, reservations: res, expiry: expiry, events: pub,
-		ttl: cfg.TTL, lowStock: cfg.LowStockThreshold, now: cfg.Now}
+	inv := &Inventory{stock: stock, reservations: res, expiry: expiry, events: pub, ttl: cfg.TTL, now: cfg.Now}
+	inv.lowStock.Store(cfg.LowStockThreshold)
+	return inv
 }
+
+// SetLowStockThreshold changes the threshold from the next reservation on.
+func (inv *Inventory) SetLowStockThreshold(n int64) { inv.lowStock.Store(n) }
 
 // InsufficientStockError names the lines that could not be held.
 type InsufficientStockError struct {
@@ -72,6 +77,7 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 		ttl = inv.ttl
 	}
 	now := inv.now().UTC()
+	lowStock := inv.lowStock.Load() // one threshold for the whole reservation
 	r := &domain.Reservation{OrderID: orderID, Lines: lines, Status: domain.StatusPending,
 		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now}
 	existing, err := inv.reservations.Insert(ctx, r)
@@ -131,7 +137,7 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 			}
 			return Outcome{Reservation: rejected}, insufficient
 		}
-		if before.Available >= inv.lowStock && after.Available < inv.lowStock {
+		if before.Available >= lowStock && after.Available < lowStock {
 			low = append(low, domain.Line{ProductID: line.ProductID, Quantity: after.Available})
 		}
 	}
@@ -160,7 +166,7 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 		events.Announce(ctx, inv.events, events.Event{
 			ID:    events.TopicInventoryLowStock + "/" + l.ProductID + "/" + orderID,
 			Topic: events.TopicInventoryLowStock, Subject: l.ProductID,
-			Data: events.LowStock{ProductID: l.ProductID, Available: l.Quantity, Threshold: inv.lowStock, At: inv.now().UTC()},
+			Data: events.LowStock{ProductID: l.ProductID, Available: l.Quantity, Threshold: lowStock, At: inv.now().UTC()},
 		})
 	}
 	return Outcome{Reservation: final}, nil

@@ -273,3 +273,18 @@ func TestLowStockIsAnnouncedOnceWhenCrossingTheThreshold(t *testing.T) {
 func line(productID string, qty int64) domain.Line {
 	return domain.Line{ProductID: productID, Quantity: qty}
 }
+
+func TestLowStockThresholdChangesWhileServing(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 10})
+	_, _ = f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 5)}, 0) // 5: above 3
+	f.inv.SetLowStockThreshold(8)
+	_, _ = f.inv.Reserve(ctx, "o2", []domain.Line{line("a", 1)}, 0) // 4: was already below 8
+	if n := f.pub.topics()[events.TopicInventoryLowStock]; n != 0 {
+		t.Fatalf("%d low-stock events for stock that was below the new threshold already", n)
+	}
+	f.inv.SetLowStockThreshold(4)
+	_, _ = f.inv.Reserve(ctx, "o3", []domain.Line{line("a", 1)}, 0) // 3: crosses 4
+	if n := f.pub.topics()[events.TopicInventoryLowStock]; n != 1 {
+		t.Fatalf("%d low-stock events after crossing the new threshold, want 1", n)
+	}
+}

@@ -5,6 +5,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -30,6 +31,10 @@ const (
 	Name = "product"
 	Port = 8002
 )
+
+// KeyLowStockThreshold is the live key of LOW_STOCK_THRESHOLD (README,
+// "Live configuration").
+const KeyLowStockThreshold = "product.low-stock-threshold"
 
 // Config is read from the environment at start (see README, "Configuration").
 type Config struct {
@@ -80,6 +85,19 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		func() string { return uuid.Must(uuid.NewV7()).String() }, nil)
 	inventory := app.NewInventory(p.catalog, adapters.NewDaprReservations(p.store), adapters.NewDaprExpiry(p.client), publisher,
 		app.InventoryConfig{TTL: cfg.ReservationTTL, LowStockThreshold: cfg.LowStockThreshold})
+
+	cfg.WatchConfig(ctx, p.client, []string{KeyLowStockThreshold}, func(values map[string]string, _ string) error {
+		n := cfg.LowStockThreshold
+		if v, ok := values[KeyLowStockThreshold]; ok {
+			parsed, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || parsed < 0 || parsed > 1_000_000 {
+				return fmt.Errorf("%s: %q is not a whole number between 0 and 1000000", KeyLowStockThreshold, v)
+			}
+			n = parsed
+		}
+		inventory.SetLowStockThreshold(n)
+		return nil
+	}, log)
 
 	// Ready only once the catalog is loaded, demo import included: a replica
 	// must not serve a half-imported catalog.

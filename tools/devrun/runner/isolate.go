@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/daprshop/platform/freeport"
+	"github.com/daprshop/platform/redisdb"
 )
 
 // Environment variables the runner sets for every sidecar. The local
@@ -22,6 +24,9 @@ const (
 	EnvSecretsFile = "DAPRSHOP_SECRETS_FILE" // components/secretstore.yaml
 	EnvOutbox      = "DAPRSHOP_OUTBOX"       // components/email.yaml
 	EnvRunDir      = "DAPRSHOP_RUN_DIR"      // profiles/sqlite/configuration.yaml
+	// EnvRateLimitStore is the gateway's Redis URL for rate limits: an
+	// isolated run points it at its own database.
+	EnvRateLimitStore = "RATE_LIMIT_STORE"
 )
 
 // isolate lets the run coexist with `make run` and other isolated runs:
@@ -36,7 +41,8 @@ func (r *Run) isolate(ctx context.Context, stateDir string, db int) error {
 }
 
 // isolateData keeps the run's data apart: its own outbox, name resolution,
-// Redis database and PostgreSQL database.
+// Redis database (db, or one reserved from package redisdb when 0) and
+// PostgreSQL database.
 func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 	r.setEnv(EnvOutbox, filepath.Join(stateDir, "outbox"))
 	if !r.profile.setsNameResolution() {
@@ -44,15 +50,44 @@ func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 			return err
 		}
 	}
+	if db == 0 {
+		reserved, release, err := redisdb.Reserve(ctx)
+		if err != nil {
+			return err
+		}
+		r.cleanups = append(r.cleanups, release)
+		db = reserved
+	}
+	r.redisDB = db
+	hosts := map[string]bool{}
 	err := r.rewriteComponents(filepath.Join(stateDir, "resources"), func(c resource) {
 		if strings.Contains(c.componentType(), "redis") {
 			if _, set := c.meta("redisDB"); !set {
 				c.setMeta("redisDB", strconv.Itoa(db))
+				if h, ok := c.meta("redisHost"); ok {
+					hosts[h] = true
+				}
 			}
 		}
 	})
 	if err != nil {
 		return err
+	}
+	// The gateway's rate-limit counters (RATE_LIMIT_STORE) move with the state.
+	for _, a := range r.apps {
+		if v, ok := a.Env[EnvRateLimitStore]; ok {
+			if u, err := url.Parse(v); err == nil && u.Scheme == "redis" {
+				u.Path = "/" + strconv.Itoa(db)
+				a.Env[EnvRateLimitStore] = u.String()
+			}
+		}
+	}
+	// The database is this run's alone: start it empty, so nothing of an
+	// earlier run (accounts, throttles, undelivered stream entries) is found.
+	for h := range hosts {
+		if err := redisdb.Flush(h, db); err != nil {
+			return fmt.Errorf("empty Redis database %d at %s: %w", db, h, err)
+		}
 	}
 	return r.isolatePostgres(ctx, newToken()[:12])
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/daprshop/platform/probe"
+	"github.com/daprshop/platform/redisdb"
 )
 
 // preflight fails fast, with the fix, on what would otherwise fail later and
@@ -70,6 +71,18 @@ func (r *Run) preflight() error {
 	}
 	if len(problems) > 0 {
 		return errors.New("cannot start:\n  - " + strings.Join(problems, "\n  - "))
+	}
+	// Dapr's Redis configuration store learns of changes from keyspace
+	// notifications, which Redis sends only when asked to.
+	for _, c := range comps {
+		if c.componentType() != "configuration.redis" {
+			continue
+		}
+		if h, ok := c.meta("redisHost"); ok {
+			if err := redisdb.EnableKeyspaceEvents(h); err != nil {
+				return fmt.Errorf("component %q: turn on keyspace notifications of the Redis at %s: %w", c.name(), h, err)
+			}
+		}
 	}
 	return nil
 }
