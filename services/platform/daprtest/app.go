@@ -65,6 +65,21 @@ spec:
 `, addr, db)
 }
 
+// RedisConfigStore is a configuration.redis component named "configstore"
+// on database db of the Redis at addr.
+func RedisConfigStore(addr string, db int) string {
+	return fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: configstore}
+spec:
+  type: configuration.redis
+  version: v1
+  metadata:
+    - {name: redisHost, value: "%s"}
+    - {name: redisDB, value: "%d"}
+`, addr, db)
+}
+
 // processDB is this test process's Redis database for streams, held until
 // the process exits.
 func processDB(addr string) (int, error) {

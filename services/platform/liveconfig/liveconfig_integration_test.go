@@ -38,17 +38,7 @@ func TestWatcherFollowsTheStoreThroughARealSidecar(t *testing.T) {
 	if err := redisdb.Set(addr, db, "limit", "7"); err != nil {
 		t.Fatal(err)
 	}
-	store := fmt.Sprintf(`
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: configstore}
-spec:
-  type: configuration.redis
-  version: v1
-  metadata:
-    - {name: redisHost, value: "%s"}
-    - {name: redisDB, value: "%d"}
-`, addr, db)
+	store := daprtest.RedisConfigStore(addr, db)
 	sc := daprtest.Start(t, daprtest.Options{AppID: "it-liveconfig", Resources: []string{store}})
 	client, err := dapr.NewClientWithAddress(sc.GRPCAddr())
 	if err != nil {

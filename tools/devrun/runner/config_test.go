@@ -2,7 +2,6 @@ package runner_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,16 +31,7 @@ func TestSetConfigWritesTheProfilesStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(root, "components", "configstore.yaml"), fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: configstore}
-spec:
-  type: configuration.redis
-  version: v1
-  metadata:
-    - {name: redisHost, value: "%s"}
-    - {name: redisDB, value: "%d"}
-`, addr, db))
+	write(filepath.Join(root, "components", "configstore.yaml"), daprtest.RedisConfigStore(addr, db))
 	write(filepath.Join(root, "components", "profiles", "pg", "configstore.yaml"), `apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata: {name: configstore}
