@@ -39,7 +39,7 @@ func NewEdge(p Policy, store RateLimiter, storeTimeout time.Duration, log *zap.L
 func (e *Edge) SetPolicy(p Policy) {
 	e.policy.Store(&p)
 	e.log.Info("edge policy in force", zap.String("version", p.Version), zap.Stringer("global", p.Global),
-		zap.Any("groups", p.Groups), zap.Strings("cors_origins", p.CORSOrigins))
+		zap.Any("groups", p.Groups), zap.Strings("cors_origins", p.CORSOrigins), zap.Any("features_off", p.Off))
 }
 
 // Policy returns the policy in force.
@@ -52,7 +52,23 @@ func (e *Edge) Stats() http.Handler { return e.stats.Handler(e.Policy) }
 // then the body limit, then (in the handler the route table builds) the
 // token check, the rate limit and the upstream deadline.
 func (e *Edge) route(rt Route, next http.Handler) http.Handler {
-	return e.stats.track(rt, e.bodyLimit(rt.Group, next))
+	h := e.bodyLimit(rt.Group, next)
+	if rt.Feature != "" {
+		h = e.feature(rt.Feature, h)
+	}
+	return e.stats.track(rt, h)
+}
+
+// feature answers 503 while the feature is switched off.
+func (e *Edge) feature(name string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.policy.Load().Off[name] {
+			w.Header().Set("Retry-After", "60")
+			httpapi.WriteError(w, r, problem.New(http.StatusServiceUnavailable, name+" is switched off for now; retry later"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // bodyLimit refuses a declared body over the group's limit with 413 before

@@ -263,3 +263,27 @@ func TestStatsShowRoutesTargetsAndLatency(t *testing.T) {
 		t.Errorf("products limit in stats: %+v", l)
 	}
 }
+
+func TestFeaturesSwitchedOffCloseTheirRoutes(t *testing.T) {
+	h, edge := gatewayEdge(t, nil, newCounter(), ports.Settings{Features: "registration=off"})
+	rec := call(h, "POST", "/api/users/register", "10.0.0.1", nil)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "registration") {
+		t.Errorf("registration off: %d %s", rec.Code, rec.Body)
+	}
+	if rec := call(h, "POST", "/api/users/login", "10.0.0.1", nil); rec.Code != 200 {
+		t.Errorf("login with registration off: %d", rec.Code)
+	}
+	on, err := ports.ParsePolicy(edge.Policy(), ports.Settings{Features: "registration=on,checkout=off"}, "live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge.SetPolicy(on)
+	if rec := call(h, "POST", "/api/users/register", "10.0.0.1", nil); rec.Code != 200 {
+		t.Errorf("registration back on: %d", rec.Code)
+	}
+	for _, bad := range []string{"payments=off", "checkout=maybe"} {
+		if _, err := ports.ParsePolicy(on, ports.Settings{Features: bad}, "bad"); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -20,7 +21,14 @@ type Policy struct {
 	Global      Limit
 	Groups      map[string]GroupPolicy
 	CORSOrigins []string
+	// Off are the features switched off (see Features): their routes
+	// answer 503 until switched on again.
+	Off map[string]bool
 }
+
+// Features are the switches an operator may turn off while serving, each
+// closing the routes marked with it (Route.Feature).
+var Features = []string{"registration", "checkout"}
 
 // GroupPolicy is what applies to every route of a group.
 type GroupPolicy struct {
@@ -39,6 +47,7 @@ type Settings struct {
 	Timeouts    string // users=5s,products=3s,...
 	BodyLimits  string // users=16KiB,...
 	CORSOrigins string // https://shop.example,http://localhost:5173
+	Features    string // checkout=off,registration=on
 }
 
 // The live keys of the edge in the configuration store; each holds what
@@ -48,14 +57,16 @@ const (
 	KeyTimeouts    = "gateway.timeouts"
 	KeyBodyLimits  = "gateway.body-limits"
 	KeyCORSOrigins = "gateway.cors-origins"
+	KeyFeatures    = "gateway.features"
 )
 
 // LiveKeys are the keys the gateway follows.
-var LiveKeys = []string{KeyRateLimits, KeyTimeouts, KeyBodyLimits, KeyCORSOrigins}
+var LiveKeys = []string{KeyRateLimits, KeyTimeouts, KeyBodyLimits, KeyCORSOrigins, KeyFeatures}
 
 // LiveSettings reads the live keys' values.
 func LiveSettings(values map[string]string) Settings {
-	return Settings{RateLimits: values[KeyRateLimits], Timeouts: values[KeyTimeouts], BodyLimits: values[KeyBodyLimits], CORSOrigins: values[KeyCORSOrigins]}
+	return Settings{RateLimits: values[KeyRateLimits], Timeouts: values[KeyTimeouts], BodyLimits: values[KeyBodyLimits],
+		CORSOrigins: values[KeyCORSOrigins], Features: values[KeyFeatures]}
 }
 
 // DefaultSettings are the seed's figures.
@@ -68,7 +79,10 @@ var DefaultSettings = Settings{
 // ParsePolicy reads s over base (a value absent from s keeps base's) and
 // validates the result; errors name the key and the pair at fault.
 func ParsePolicy(base Policy, s Settings, version string) (Policy, error) {
-	p := Policy{Version: version, Global: base.Global, Groups: map[string]GroupPolicy{}, CORSOrigins: base.CORSOrigins}
+	p := Policy{Version: version, Global: base.Global, Groups: map[string]GroupPolicy{}, CORSOrigins: base.CORSOrigins, Off: maps.Clone(base.Off)}
+	if p.Off == nil {
+		p.Off = map[string]bool{}
+	}
 	for _, g := range Groups {
 		p.Groups[g] = base.Groups[g]
 	}
@@ -99,6 +113,20 @@ func ParsePolicy(base Policy, s Settings, version string) (Policy, error) {
 			return err
 		}
 		return setGroup(p.Groups, group, func(gp *GroupPolicy) { gp.MaxBody = n })
+	})
+	eachPair("features", s.Features, fail, func(feature, v string) error {
+		if !slices.Contains(Features, feature) {
+			return fmt.Errorf("no feature %q (features: %s)", feature, strings.Join(Features, ", "))
+		}
+		switch v {
+		case "on":
+			delete(p.Off, feature)
+		case "off":
+			p.Off[feature] = true
+		default:
+			return fmt.Errorf("%q is neither on nor off", v)
+		}
+		return nil
 	})
 	if s.CORSOrigins != "" {
 		origins, err := parseOrigins(s.CORSOrigins)

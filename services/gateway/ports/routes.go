@@ -34,6 +34,8 @@ type Route struct {
 	// if the limiter's store is down they refuse (503) rather than allow
 	// unlimited guessing.
 	Credentials bool
+	// Feature, when set, names the switch that can close the route (Features).
+	Feature string
 }
 
 const (
@@ -44,7 +46,7 @@ const (
 // payment service's charges and refunds belong to the order service and
 // have no route here.
 var Table = []Route{
-	{Path: "/users/register", Methods: []string{post}, App: "user", Group: "users", Access: Public, Credentials: true},
+	{Path: "/users/register", Methods: []string{post}, App: "user", Group: "users", Access: Public, Credentials: true, Feature: "registration"},
 	{Path: "/users/login", Methods: []string{post}, App: "user", Group: "users", Access: Public, Credentials: true},
 	{Path: "/users/refresh", Methods: []string{post}, App: "user", Group: "users", Access: Public, Credentials: true},
 	{Path: "/users/logout", Methods: []string{post}, App: "user", Group: "users", Access: Token},
@@ -58,7 +60,7 @@ var Table = []Route{
 	{Path: "/products/{id}", Methods: []string{put, del}, App: "product", Group: "products", Access: Admin},
 
 	// Orders need a token; the service checks ownership.
-	{Path: "/orders", Methods: []string{post}, App: "order", Group: "orders", Access: Token},
+	{Path: "/orders", Methods: []string{post}, App: "order", Group: "orders", Access: Token, Feature: "checkout"},
 	{Path: "/orders/user/{userId}", Methods: []string{get}, App: "order", Group: "orders", Access: Token},
 	{Path: "/orders/{id}", Methods: []string{get}, App: "order", Group: "orders", Access: Token},
 	{Path: "/orders/{id}/cancel", Methods: []string{post}, App: "order", Group: "orders", Access: Token},

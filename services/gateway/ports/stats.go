@@ -68,6 +68,12 @@ func (s *Stats) Handler(p func() Policy) http.Handler {
 			ConfigVersion: pol.Version,
 			UptimeSeconds: int64(time.Since(s.started).Seconds()),
 			CORSOrigins:   pol.CORSOrigins,
+			FeaturesOff:   []string{},
+		}
+		for _, f := range Features {
+			if pol.Off[f] {
+				out.FeaturesOff = append(out.FeaturesOff, f)
+			}
 		}
 		if out.CORSOrigins == nil {
 			out.CORSOrigins = []string{}
@@ -105,6 +111,7 @@ type statsView struct {
 		Limits      map[string]limitView `json:"limits"`
 	} `json:"limiter"`
 	CORSOrigins []string `json:"corsOrigins"`
+	FeaturesOff []string `json:"featuresOff"`
 }
 
 type routeView struct {

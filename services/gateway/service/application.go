@@ -44,6 +44,7 @@ type Config struct {
 	Timeouts    string `env:"ROUTE_TIMEOUTS"`
 	BodyLimits  string `env:"BODY_LIMITS"`
 	CORSOrigins string `env:"CORS_ORIGINS"`
+	Features    string `env:"FEATURES"`
 	// RateLimitStore is the Redis every replica counts in (keys rate:daprshop:*).
 	RateLimitStore   string        `env:"RATE_LIMIT_STORE" default:"redis://127.0.0.1:6379/0" validate:"required"`
 	RateLimitTimeout time.Duration `env:"RATE_LIMIT_TIMEOUT" default:"250ms" validate:"min=10ms,max=5s"`
@@ -56,7 +57,7 @@ func (c *Config) edgePolicy() (ports.Policy, error) {
 		return ports.Policy{}, err
 	}
 	return ports.ParsePolicy(defaults, ports.Settings{
-		RateLimits: c.RateLimits, Timeouts: c.Timeouts, BodyLimits: c.BodyLimits, CORSOrigins: c.CORSOrigins,
+		RateLimits: c.RateLimits, Timeouts: c.Timeouts, BodyLimits: c.BodyLimits, CORSOrigins: c.CORSOrigins, Features: c.Features,
 	}, liveconfig.Version(nil))
 }
 
