@@ -193,7 +193,7 @@ func order(key string, qty int64) app.PlaceInput {
 
 func TestPlaceIsIdempotentPerKey(t *testing.T) {
 	store, wf, pub := newStore(), &workflows{started: map[string]int{}}, &published{}
-	orders := app.NewOrders(store, wf, pub)
+	orders := app.NewOrders(store, wf, pub, nil)
 	first, replayed, err := orders.Place(ctx, buyer, order("k1", 2))
 	if err != nil || replayed || first.UserID != "u1" || first.Email != "ann@example.com" {
 		t.Fatalf("%+v %v %v", first, replayed, err)
@@ -214,7 +214,7 @@ func TestPlaceIsIdempotentPerKey(t *testing.T) {
 }
 
 func TestReadAndList(t *testing.T) {
-	orders := app.NewOrders(newStore(), &workflows{started: map[string]int{}}, &published{})
+	orders := app.NewOrders(newStore(), &workflows{started: map[string]int{}}, &published{}, nil)
 	var ids []string
 	for _, k := range []string{"k1", "k2", "k3"} {
 		o, _, _ := orders.Place(ctx, buyer, order(k, 1))
@@ -241,7 +241,7 @@ func TestReadAndList(t *testing.T) {
 
 func TestCancelAndStatus(t *testing.T) {
 	store, wf := newStore(), &workflows{started: map[string]int{}}
-	orders := app.NewOrders(store, wf, &published{})
+	orders := app.NewOrders(store, wf, &published{}, nil)
 	o, _, _ := orders.Place(ctx, buyer, order("k1", 1))
 	if _, err := orders.Cancel(ctx, other, o.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("another user cancelled: %v", err)
@@ -259,8 +259,21 @@ func TestCancelAndStatus(t *testing.T) {
 }
 
 func newCheckout(s *services) (*app.Checkout, *memStore, *published) {
-	store, pub := newStore(), &published{}
-	return app.NewCheckout(store, s, s, s, s, pub, app.CheckoutConfig{ReservationTTL: time.Minute}), store, pub
+	c, store, pub, _ := newCountedCheckout(s)
+	return c, store, pub
+}
+
+// counted records the metrics calls.
+type counted struct{ calls []string }
+
+func (m *counted) Placed()                { m.calls = append(m.calls, "placed") }
+func (m *counted) Paid()                  { m.calls = append(m.calls, "paid") }
+func (m *counted) Shipped(_, _ time.Time) { m.calls = append(m.calls, "shipped") }
+func (m *counted) Cancelled(cause string) { m.calls = append(m.calls, "cancelled:"+cause) }
+
+func newCountedCheckout(s *services) (*app.Checkout, *memStore, *published, *counted) {
+	store, pub, m := newStore(), &published{}, &counted{}
+	return app.NewCheckout(store, s, s, s, s, pub, app.CheckoutConfig{ReservationTTL: time.Minute, Metrics: m}), store, pub, m
 }
 
 func place(t *testing.T, store *memStore) *domain.Order {
@@ -299,10 +312,13 @@ func TestCheckoutStepsAreIdempotent(t *testing.T) {
 	s := &services{userExists: true, prices: map[string]app.Price{
 		"a": {Name: "Lamp", Price: domain.Money{Amount: 1000, Currency: "EUR"}},
 		"b": {Name: "Mug", Price: domain.Money{Amount: 250, Currency: "EUR"}}}}
-	c, store, pub := newCheckout(s)
+	c, store, pub, metrics := newCountedCheckout(s)
 	o := place(t, store)
 	if st := run(t, c, o.ID, happy...); !st.OK {
 		t.Fatalf("happy path stopped: %s", st.Reason)
+	}
+	if !slices.Equal(metrics.calls, []string{"paid", "shipped"}) {
+		t.Errorf("metrics counted %v: each transition once, however often a step runs", metrics.calls)
 	}
 	got, _ := store.Get(ctx, o.ID)
 	if got.Status != domain.StatusShipped || got.Total.Amount != 2250 || got.PaymentID != "pay_"+o.ID || len(got.History) != 4 {
@@ -329,16 +345,19 @@ func TestCheckoutStopsForGood(t *testing.T) {
 		"declined": {&services{userExists: true, prices: price, decline: true}, "payment declined: insufficient funds"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, store, pub := newCheckout(tc.s)
+			c, store, pub, metrics := newCountedCheckout(tc.s)
 			o := place(t, store)
 			st := run(t, c, o.ID, happy...)
 			if st.OK || st.Reason != tc.reason {
 				t.Fatalf("stopped with %q, want %q", st.Reason, tc.reason)
 			}
 			for range 2 { // compensation may run more than once too
-				if err := c.Compensate(ctx, app.Compensation{OrderID: o.ID, Reason: st.Reason}); err != nil {
+				if err := c.Compensate(ctx, app.Compensation{OrderID: o.ID, Reason: st.Reason, Cause: "some-step"}); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if !slices.Equal(metrics.calls, []string{"cancelled:some-step"}) {
+				t.Errorf("metrics counted %v", metrics.calls)
 			}
 			got, _ := store.Get(ctx, o.ID)
 			if got.Status != domain.StatusCancelled || got.Reason != tc.reason || tc.s.refunds != 0 || tc.s.releases != 2 {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -69,10 +70,31 @@ type CheckoutConfig struct {
 	ReservationTTL time.Duration
 	// Retry applies to every step; transient failures past it compensate.
 	Retry *workflow.RetryPolicy
+	// Metrics counts payments, shipments and cancellations; nil counts nothing.
+	Metrics Metrics
 }
+
+// Metrics counts what happens to orders, for the business dashboard. Each
+// call is made once per order and transition, however often a step is retried.
+type Metrics interface {
+	Placed()
+	Paid()
+	Shipped(placedAt, shippedAt time.Time)
+	Cancelled(cause string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Placed()                {}
+func (noMetrics) Paid()                  {}
+func (noMetrics) Shipped(_, _ time.Time) {}
+func (noMetrics) Cancelled(cause string) {}
 
 // NewCheckout returns the saga.
 func NewCheckout(store Store, users Users, catalog Catalog, inv Inventory, pay Payments, pub EventPublisher, cfg CheckoutConfig) *Checkout {
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	return &Checkout{store: store, users: users, catalog: catalog, inventory: inv, payments: pay, events: pub, cfg: cfg, now: time.Now}
 }
 
@@ -91,10 +113,10 @@ func (c *Checkout) Run(ctx *workflow.WorkflowContext) (any, error) {
 	for _, step := range []string{ActValidateBuyer, ActPrice, ActReserve, ActCharge, ActCommit, ActMarkPaid} {
 		s, err := call(step)
 		if err != nil {
-			return c.compensate(ctx, orderID, fmt.Sprintf("%s failed: %v", step, err))
+			return c.compensate(ctx, orderID, fmt.Sprintf("%s failed: %v", step, err), step+"-failed")
 		}
 		if !s.OK {
-			return c.compensate(ctx, orderID, s.Reason)
+			return c.compensate(ctx, orderID, s.Reason, stoppedAt(step, s))
 		}
 		ctx.SetCustomStatus(step)
 	}
@@ -103,23 +125,23 @@ func (c *Checkout) Run(ctx *workflow.WorkflowContext) (any, error) {
 	// "ship"; a cancellation meanwhile compensates.
 	var event string
 	if err := ctx.WaitForExternalEvent("fulfilment", c.cfg.Fulfilment).Await(&event); err == nil && event == EventCancel {
-		return c.compensate(ctx, orderID, "cancelled on request")
+		return c.compensate(ctx, orderID, cancelledOnRequest, CauseRequested)
 	}
 	s, err := call(ActShip)
 	if err != nil {
-		return c.compensate(ctx, orderID, fmt.Sprintf("%s failed: %v", ActShip, err))
+		return c.compensate(ctx, orderID, fmt.Sprintf("%s failed: %v", ActShip, err), ActShip+"-failed")
 	}
 	if !s.OK {
-		return c.compensate(ctx, orderID, s.Reason)
+		return c.compensate(ctx, orderID, s.Reason, stoppedAt(ActShip, s))
 	}
 	return string(domain.StatusShipped), nil
 }
 
 // compensate undoes the saga. It retries for long: giving up would leave
 // money taken or stock held.
-func (c *Checkout) compensate(ctx *workflow.WorkflowContext, orderID, reason string) (any, error) {
+func (c *Checkout) compensate(ctx *workflow.WorkflowContext, orderID, reason, cause string) (any, error) {
 	ctx.SetCustomStatus("compensating")
-	err := ctx.CallActivity(ActCompensate, workflow.WithActivityInput(Compensation{OrderID: orderID, Reason: reason}),
+	err := ctx.CallActivity(ActCompensate, workflow.WithActivityInput(Compensation{OrderID: orderID, Reason: reason, Cause: cause}),
 		workflow.WithActivityRetryPolicy(&workflow.RetryPolicy{
 			MaxAttempts: 30, InitialRetryInterval: time.Second, BackoffCoefficient: 2, MaxRetryInterval: time.Minute,
 		})).Await(nil)
@@ -205,7 +227,7 @@ func (c *Checkout) reserve(ctx context.Context, orderID string) (Step, error) {
 		return Step{}, err
 	}
 	if o.CancelRequested {
-		return stop("cancelled on request")
+		return stop(cancelledOnRequest)
 	}
 	ok, reason, err := c.inventory.Reserve(ctx, orderID, o.Lines, c.cfg.ReservationTTL)
 	if err != nil {
@@ -223,7 +245,7 @@ func (c *Checkout) charge(ctx context.Context, orderID string) (Step, error) {
 		return Step{}, err
 	}
 	if o.CancelRequested {
-		return stop("cancelled on request")
+		return stop(cancelledOnRequest)
 	}
 	paymentID, ok, reason, err := c.payments.Charge(ctx, o)
 	if err != nil {
@@ -262,17 +284,28 @@ func (c *Checkout) ship(ctx context.Context, orderID string) (Step, error) {
 // move records a status the checkout reached, unless a cancellation was
 // asked for first, and announces it.
 func (c *Checkout) move(ctx context.Context, orderID string, to domain.Status, note string) (Step, error) {
+	moved := false
 	o, err := c.store.Update(ctx, orderID, func(o *domain.Order) (bool, error) {
 		if o.CancelRequested {
 			return false, nil
 		}
-		return o.MoveTo(to, c.now(), note)
+		changed, err := o.MoveTo(to, c.now(), note)
+		moved = changed
+		return changed, err
 	})
 	if err != nil {
 		return Step{}, err
 	}
 	if o.CancelRequested && o.Status != to {
-		return stop("cancelled on request")
+		return stop(cancelledOnRequest)
+	}
+	if moved {
+		switch to {
+		case domain.StatusPaid:
+			c.cfg.Metrics.Paid()
+		case domain.StatusShipped:
+			c.cfg.Metrics.Shipped(o.CreatedAt, o.UpdatedAt)
+		}
 	}
 	switch to {
 	case domain.StatusPaid:
@@ -287,6 +320,33 @@ func (c *Checkout) move(ctx context.Context, orderID string, to domain.Status, n
 type Compensation struct {
 	OrderID string `json:"orderId"`
 	Reason  string `json:"reason"`
+	// Cause is the reason in a few words for metrics: the step that stopped
+	// the saga, with "-failed" when it failed rather than refused, or
+	// "requested"; empty in checkouts started before it existed.
+	Cause string `json:"cause,omitempty"`
+}
+
+// CauseRequested is the cause of a cancellation the buyer or an admin asked for.
+const CauseRequested = "requested"
+
+const cancelledOnRequest = "cancelled on request"
+
+// Causes lists every cause Compensation.Cause can hold (so metrics can
+// show each at zero before it first happens).
+func Causes() []string {
+	out := []string{CauseRequested, "other"}
+	for _, step := range []string{ActValidateBuyer, ActPrice, ActReserve, ActCharge, ActCommit, ActMarkPaid, ActShip} {
+		out = append(out, step, step+"-failed")
+	}
+	return out
+}
+
+// stoppedAt names why a step stopped the saga, for metrics.
+func stoppedAt(step string, s Step) string {
+	if s.Reason == cancelledOnRequest {
+		return CauseRequested
+	}
+	return step
 }
 
 // Compensate refunds the charge, releases the stock (held or committed) and
@@ -304,15 +364,21 @@ func (c *Checkout) Compensate(ctx context.Context, in Compensation) error {
 	if err := c.inventory.Release(ctx, o.ID); err != nil {
 		return err
 	}
+	cancelled := false
 	o, err = c.store.Update(ctx, in.OrderID, func(o *domain.Order) (bool, error) {
 		if o.Status == domain.StatusCancelled {
 			return false, nil
 		}
 		o.Reason = in.Reason
-		return o.MoveTo(domain.StatusCancelled, c.now(), in.Reason)
+		changed, err := o.MoveTo(domain.StatusCancelled, c.now(), in.Reason)
+		cancelled = changed
+		return changed, err
 	})
 	if err != nil {
 		return err
+	}
+	if cancelled {
+		c.cfg.Metrics.Cancelled(cmp.Or(in.Cause, "other"))
 	}
 	announce(ctx, c.events, events.TopicOrderCancelled, o)
 	return nil

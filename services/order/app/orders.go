@@ -17,12 +17,16 @@ type Orders struct {
 	store     Store
 	workflows Workflows
 	events    EventPublisher
+	metrics   Metrics
 	now       func() time.Time
 }
 
-// NewOrders returns the use cases.
-func NewOrders(store Store, wf Workflows, pub EventPublisher) *Orders {
-	return &Orders{store: store, workflows: wf, events: pub, now: time.Now}
+// NewOrders returns the use cases; m counts placed orders (nil: nothing).
+func NewOrders(store Store, wf Workflows, pub EventPublisher, m Metrics) *Orders {
+	if m == nil {
+		m = noMetrics{}
+	}
+	return &Orders{store: store, workflows: wf, events: pub, metrics: m, now: time.Now}
 }
 
 // PlaceInput is a new order.
@@ -61,6 +65,7 @@ func (os *Orders) Place(ctx context.Context, who identity.Principal, in PlaceInp
 		return nil, false, fmt.Errorf("start checkout of %s: %w", o.ID, err)
 	}
 	if !replayed {
+		os.metrics.Placed()
 		announce(ctx, os.events, events.TopicOrderCreated, o)
 	}
 	return o, replayed, nil

@@ -57,7 +57,9 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	publisher := events.NewPublisher(client, cfg.PubSub, cfg.AppID)
 	services := adapters.NewServices(invoke.New(cfg.Sidecar, cfg.CallTimeout))
 
+	metrics := adapters.NewMetrics(app.Causes())
 	checkout := app.NewCheckout(store, services, services, services, services, publisher, app.CheckoutConfig{
+		Metrics:        metrics,
 		Fulfilment:     cfg.Fulfilment,
 		ReservationTTL: cfg.ReservationTTL,
 		Retry: &workflow.RetryPolicy{MaxAttempts: cfg.StepAttempts, InitialRetryInterval: 500 * time.Millisecond,
@@ -67,7 +69,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	if err := adapters.Register(registry, checkout); err != nil {
 		return err
 	}
-	orders := app.NewOrders(store, adapters.NewDaprWorkflows(wf), publisher)
+	orders := app.NewOrders(store, adapters.NewDaprWorkflows(wf), publisher, metrics)
 
 	workerUp := health.NewFlag("workflow worker not connected yet")
 	router := httpapi.NewRouter()
@@ -94,5 +96,5 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			}
 		},
 	}
-	return cfg.Serve(ctx, router, log, ready, worker)
+	return cfg.ServeWith(ctx, router, httpapi.Options{Log: log, Ready: ready, Collectors: metrics.Collectors()}, worker)
 }

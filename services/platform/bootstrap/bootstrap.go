@@ -129,7 +129,7 @@ func (b *Base) ServeWith(ctx context.Context, router *mux.Router, opts httpapi.O
 	log := opts.Log
 	ready := health.Checks{"sidecar": sidecar.Check(b.Sidecar, &http.Client{Timeout: 2 * time.Second})}
 	maps.Copy(ready, opts.Ready)
-	opts.Metrics = middleware.NewHTTPMetrics()
+	opts.Metrics = middleware.NewHTTPMetrics(opts.Collectors...)
 	opts.AppToken = b.Sidecar.AppToken
 	opts.Ready = ready
 	opts.SeparateAdmin = b.AdminPort > 0

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/daprshop/platform/health"
@@ -59,6 +60,8 @@ type Options struct {
 	Edge func(http.Handler) http.Handler
 	// AdminRoutes adds service-specific operator endpoints to the admin port.
 	AdminRoutes func(*mux.Router)
+	// Collectors are a service's own metrics, served with the rest on /metrics.
+	Collectors []prometheus.Collector
 }
 
 // Handler adds the operational endpoints to r and wraps it with the

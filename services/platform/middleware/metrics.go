@@ -18,9 +18,10 @@ type HTTPMetrics struct {
 	total    *prometheus.CounterVec
 }
 
-// NewHTTPMetrics registers the metrics, plus Go runtime and process metrics,
-// in a registry of the service's own (no global state).
-func NewHTTPMetrics() *HTTPMetrics {
+// NewHTTPMetrics registers the metrics, plus Go runtime and process metrics
+// and a service's own (extra), in a registry of the service's own (no
+// global state).
+func NewHTTPMetrics(extra ...prometheus.Collector) *HTTPMetrics {
 	reg := prometheus.NewRegistry()
 	m := &HTTPMetrics{
 		registry: reg,
@@ -36,6 +37,7 @@ func NewHTTPMetrics() *HTTPMetrics {
 	}
 	reg.MustRegister(m.duration, m.total,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(extra...)
 	return m
 }
 

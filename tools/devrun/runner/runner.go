@@ -260,6 +260,14 @@ func (r *Run) AppURL(appID string) string {
 	return ""
 }
 
+// MetricsPort is the port of an app's sidecar metrics.
+func (r *Run) MetricsPort(appID string) int {
+	if a := r.app(appID); a != nil {
+		return a.MetricsPort
+	}
+	return 0
+}
+
 // RedisDB is the Redis database of an isolated run (0 otherwise).
 func (r *Run) RedisDB() int { return r.redisDB }
 
