@@ -85,6 +85,10 @@ func (r *Run) build(ctx context.Context, binDir string, prebuilt map[string]stri
 		}
 		r.console.printf("built %s in %.1fs\n", a.AppID, time.Since(start).Seconds())
 		a.bin, a.args = bin, rest
+		if prebuilt == nil {
+			prebuilt = map[string]string{}
+		}
+		prebuilt[a.AppID] = bin // its replicas run the same binary
 	}
 	return nil
 }
@@ -118,7 +122,7 @@ func (r *Run) startApp(a *app) (*process, *process, error) {
 	// without it. Each app has its own pair.
 	t := r.tokens[a.AppID]
 	tokens := []string{"DAPR_API_TOKEN=" + t.API, "APP_API_TOKEN=" + t.App}
-	p, err := r.console.start(a.AppID, color, a.AppDirPath, a.bin, a.args, append(a.AppEnv(), tokens...), showAll)
+	p, err := r.console.start(a.name(), color, a.AppDirPath, a.bin, a.args, append(a.AppEnv(), tokens...), showAll)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -126,7 +130,7 @@ func (r *Run) startApp(a *app) (*process, *process, error) {
 	// sidecar) and metrics listen on loopback too. The run file has no keys
 	// for these, so under the Dapr CLI they listen on every interface.
 	args := append(a.DaprdArgs(r.extraConfigs()...), "--dapr-internal-grpc-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1")
-	d, err := r.console.start(a.AppID+"-dapr", color, a.AppDirPath, filepath.Join(r.daprBin, "daprd"),
+	d, err := r.console.start(a.name()+"-dapr", color, a.AppDirPath, filepath.Join(r.daprBin, "daprd"),
 		args, append(slices.Clone(r.sidecarEnv), tokens...), daprdNotable)
 	if err != nil {
 		p.stop(5 * time.Second)
@@ -137,8 +141,8 @@ func (r *Run) startApp(a *app) (*process, *process, error) {
 
 func (r *Run) appChecks(a *app) []check {
 	return []check{
-		{name: a.AppID + "-dapr", url: fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.DaprHTTPPort)},
-		{name: a.AppID, url: fmt.Sprintf("http://127.0.0.1:%d/readyz", a.readyPort())},
+		{name: a.name() + "-dapr", url: fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.DaprHTTPPort)},
+		{name: a.name(), url: fmt.Sprintf("http://127.0.0.1:%d/readyz", a.readyPort())},
 	}
 }
 
@@ -152,7 +156,8 @@ func (a *app) readyPort() int {
 }
 
 // Kill crashes an app and its sidecar with SIGKILL, as a power cut would;
-// it is not reported as a failure. Restart brings them back.
+// it is not reported as a failure. Restart brings them back. A replica is
+// named by its process name ("product-2").
 func (r *Run) Kill(appID string) error {
 	found := false
 	for _, t := range r.tiers {
@@ -176,7 +181,7 @@ func (r *Run) Kill(appID string) error {
 // Restart starts an app killed by Kill, and its sidecar, on the same ports
 // and waits until both are ready.
 func (r *Run) Restart(ctx context.Context, appID string) error {
-	a := r.app(appID)
+	a := r.appNamed(appID)
 	if a == nil {
 		return fmt.Errorf("no app %q", appID)
 	}

@@ -12,7 +12,7 @@ func Banner(r *Run) string {
 	gw := r.AppURL("gateway")
 	if gw == "" {
 		for _, a := range r.apps {
-			fmt.Fprintf(&b, "\n  %-10s %s (sidecar %s)", a.AppID, r.AppURL(a.AppID), r.SidecarURL(a.AppID))
+			fmt.Fprintf(&b, "\n  %-12s http://localhost:%d (sidecar http://localhost:%d)", a.name(), a.AppPort, a.DaprHTTPPort)
 		}
 		if r.cp != nil {
 			fmt.Fprintf(&b, "\n  placement %s, scheduler %s", r.PlacementAddress(), r.SchedulerAddress())

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/daprshop/platform/daprbin"
+	"github.com/daprshop/platform/freeport"
 	"github.com/daprshop/platform/trustbundle"
 )
 
@@ -90,6 +91,89 @@ type app struct {
 	AppConfig
 	bin  string
 	args []string
+	// replica is 1 for an app's first process, 2.. for the others
+	// (EnvReplicas): same app ID, ports of their own.
+	replica int
+}
+
+// name is the app's process name: its app ID, with the replica number from
+// the second replica on ("product-2").
+func (a *app) name() string {
+	if a.replica > 1 {
+		return a.AppID + "-" + strconv.Itoa(a.replica)
+	}
+	return a.AppID
+}
+
+// EnvReplicas in an app's env (dapr.yaml) asks devrun for that many
+// processes of the app, each beside its own sidecar, under one app ID: name
+// resolution spreads calls across them. The Dapr CLI, which has no such
+// setting, passes it on to the app and runs one.
+const EnvReplicas = "DAPRSHOP_REPLICAS"
+
+// replicaPortStep is how far each further replica's fixed ports are from the
+// first's (isolated runs pick free ports instead).
+const replicaPortStep = 1000
+
+// addReplicas adds the further replicas every app's env asks for, on free
+// ports or on the first's ports shifted by replicaPortStep.
+func (r *Run) addReplicas(freePorts bool) error {
+	var out []*app
+	for _, a := range r.apps {
+		out = append(out, a)
+		more, err := replicas(a)
+		if err != nil {
+			return err
+		}
+		for _, c := range more {
+			if freePorts {
+				for _, p := range []*int{&c.AppPort, &c.DaprHTTPPort, &c.DaprGRPCPort, &c.DaprInternalGRPCPort, &c.MetricsPort} {
+					if *p, err = freeport.Pick(); err != nil {
+						return err
+					}
+				}
+				if _, ok := c.Env["ADMIN_PORT"]; ok {
+					port, err := freeport.Pick()
+					if err != nil {
+						return err
+					}
+					c.Env["ADMIN_PORT"] = strconv.Itoa(port)
+				}
+			}
+		}
+		out = append(out, more...)
+	}
+	r.apps = out
+	return nil
+}
+
+// replicas returns a's further replicas, as its env asks.
+func replicas(a *app) ([]*app, error) {
+	v, ok := a.Env[EnvReplicas]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 9 {
+		return nil, fmt.Errorf("app %s: %s=%q is not a number from 1 to 9", a.AppID, EnvReplicas, v)
+	}
+	var out []*app
+	for k := 2; k <= n; k++ {
+		c := &app{AppConfig: a.AppConfig, replica: k}
+		c.Env = maps.Clone(a.Env)
+		c.ResourcesPaths = slices.Clone(a.ResourcesPaths)
+		shift := (k - 1) * replicaPortStep
+		for _, p := range []*int{&c.AppPort, &c.DaprHTTPPort, &c.DaprGRPCPort, &c.DaprInternalGRPCPort, &c.MetricsPort} {
+			if *p > 0 {
+				*p += shift
+			}
+		}
+		if port, err := strconv.Atoi(c.Env["ADMIN_PORT"]); err == nil && port > 0 {
+			c.Env["ADMIN_PORT"] = strconv.Itoa(port + shift)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // Start brings the topology up and returns once every process is ready, or
@@ -119,7 +203,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		if o.PublicGateway && a.AppID == "gateway" {
 			a.Env["APP_LISTEN_ADDRESS"] = "0.0.0.0"
 		}
-		ap := &app{AppConfig: a}
+		ap := &app{AppConfig: a, replica: 1}
 		r.topology = append(r.topology, ap)
 		if !o.NoApps && (len(o.Apps) == 0 || slices.Contains(o.Apps, a.AppID)) {
 			r.apps = append(r.apps, ap)
@@ -137,7 +221,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	}
 	width := len("scheduler")
 	for _, a := range r.apps {
-		width = max(width, len(a.AppID)+len("-dapr"))
+		width = max(width, len(a.name())+len("-dapr"))
 	}
 	r.console = &console{out: o.Out, color: isTerminal(o.Out), width: width, logDir: logDir, verbose: o.Verbose}
 
@@ -175,6 +259,10 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		}
 	}
 
+	// Replicas copy their first's settings as isolation and profiles left them.
+	if err := r.addReplicas(o.FreePorts); err != nil {
+		return nil, err
+	}
 	if err := r.preflight(); err != nil {
 		return nil, err
 	}
@@ -241,6 +329,24 @@ func (r *Run) Stop() {
 			c()
 		}
 	})
+}
+
+// appNamed finds an app's process by name (an app ID, or "product-2").
+func (r *Run) appNamed(name string) *app {
+	for _, a := range r.apps {
+		if a.name() == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// ReplicaURL is the base URL of one replica's own HTTP port ("product-2").
+func (r *Run) ReplicaURL(name string) string {
+	if a := r.appNamed(name); a != nil {
+		return "http://localhost:" + strconv.Itoa(a.AppPort)
+	}
+	return ""
 }
 
 func (r *Run) app(appID string) *app {
@@ -372,7 +478,7 @@ func (r *Run) trust() error {
 	}
 	r.setEnv("DAPR_TRUST_ANCHORS", string(root))
 	if addr := r.SentryAddress(); addr != "" {
-		for _, a := range r.topology {
+		for _, a := range append(slices.Clone(r.topology), r.apps...) {
 			a.SentryAddress = addr
 		}
 	}
