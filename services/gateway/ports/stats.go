@@ -3,7 +3,6 @@ package ports
 import (
 	"math"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -190,6 +189,3 @@ func (h *histogram) quantile(q float64) float64 {
 	}
 	return 0
 }
-
-// methods joins a route's methods for logs.
-func methods(m []string) string { return strings.Join(m, ",") }
