@@ -169,6 +169,7 @@ func TestThroughTheGateway(t *testing.T) {
 	admin := catalog(t, run, gw, bearer)
 	checkout(t, run, gw, admin)
 	t.Run("every metric of the dashboard is exported", func(t *testing.T) { dashboardMetrics(t, run, root) })
+	t.Run("a checkout's calls carry the request that placed it", func(t *testing.T) { checkoutKeepsItsOrigin(t, run, gw, admin) })
 
 	t.Run("update and delete the account", func(t *testing.T) {
 		r := gw.do("PUT", "/api/users/"+userID, `{"name":"Eve Two"}`, "Authorization", bearer)

@@ -9,7 +9,12 @@ import (
 	"github.com/dapr/durabletask-go/api"
 	"github.com/dapr/durabletask-go/workflow"
 
+	"go.uber.org/zap"
+
 	"github.com/daprshop/order/app"
+	"github.com/daprshop/platform/logging"
+	"github.com/daprshop/platform/requestid"
+	"github.com/daprshop/platform/tracecontext"
 )
 
 // DaprWorkflows runs the checkout as a Dapr Workflow through the sidecar.
@@ -20,18 +25,20 @@ type DaprWorkflows struct {
 // NewDaprWorkflows uses client.
 func NewDaprWorkflows(client *workflow.Client) *DaprWorkflows { return &DaprWorkflows{client: client} }
 
-// Register adds the checkout and its activities to r.
-func Register(r *workflow.Registry, c *app.Checkout) error {
+// Register adds the checkout and its activities to r. Each step runs with
+// the request ID, trace context and a logger of the request that placed
+// the order (app.Origin), as if that request were still being served.
+func Register(r *workflow.Registry, c *app.Checkout, log *zap.Logger) error {
 	if err := r.AddWorkflowN(app.CheckoutWorkflow, c.Run); err != nil {
 		return err
 	}
 	for name, fn := range c.Activities() {
 		if err := r.AddActivityN(name, func(ctx workflow.ActivityContext) (any, error) {
-			var orderID string
-			if err := ctx.GetInput(&orderID); err != nil {
+			var in app.CheckoutInput
+			if err := ctx.GetInput(&in); err != nil {
 				return nil, err
 			}
-			return fn(ctx.Context(), orderID)
+			return fn(resume(ctx.Context(), log, in.OrderID, name, in.Origin), in.OrderID)
 		}); err != nil {
 			return err
 		}
@@ -41,8 +48,24 @@ func Register(r *workflow.Registry, c *app.Checkout) error {
 		if err := ctx.GetInput(&in); err != nil {
 			return nil, err
 		}
-		return nil, c.Compensate(ctx.Context(), in)
+		return nil, c.Compensate(resume(ctx.Context(), log, in.OrderID, app.ActCompensate, in.Origin), in)
 	})
+}
+
+// resume gives a step's context the placing request's identity.
+func resume(ctx context.Context, log *zap.Logger, orderID, step string, o app.Origin) context.Context {
+	if o.RequestID != "" {
+		ctx = requestid.WithID(ctx, o.RequestID)
+	}
+	ctx = tracecontext.With(ctx, o.TraceParent)
+	fields := []zap.Field{zap.String("order_id", orderID), zap.String("step", step)}
+	if o.RequestID != "" {
+		fields = append(fields, zap.String("request_id", o.RequestID))
+	}
+	if id := tracecontext.TraceID(ctx); id != "" {
+		fields = append(fields, zap.String("trace_id", id))
+	}
+	return logging.WithLogger(ctx, log.With(fields...))
 }
 
 // StartCheckout starts the order's checkout unless an instance exists,
@@ -73,7 +96,8 @@ func (d *DaprWorkflows) StartCheckout(ctx context.Context, orderID string) error
 	if !errors.Is(err, api.ErrInstanceNotFound) {
 		return err
 	}
-	_, err = d.client.ScheduleWorkflow(ctx, app.CheckoutWorkflow, workflow.WithInstanceID(orderID), workflow.WithInput(orderID))
+	in := app.CheckoutInput{OrderID: orderID, Origin: app.Origin{RequestID: requestid.FromContext(ctx), TraceParent: tracecontext.From(ctx)}}
+	_, err = d.client.ScheduleWorkflow(ctx, app.CheckoutWorkflow, workflow.WithInstanceID(orderID), workflow.WithInput(in))
 	if err != nil && strings.Contains(err.Error(), "already exists") {
 		return nil // a concurrent retry of the same order started it
 	}

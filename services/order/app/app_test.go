@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -398,5 +399,16 @@ func TestTransientFailuresAreErrors(t *testing.T) {
 	run(t, c, o.ID, app.ActValidateBuyer, app.ActPrice, app.ActReserve)
 	if _, err := c.Activities()[app.ActCharge](ctx, o.ID); err == nil {
 		t.Fatal("a transient failure must be an error, so the workflow retries it")
+	}
+}
+
+func TestCheckoutInputReadsTheOldBareOrderID(t *testing.T) {
+	var in app.CheckoutInput
+	if err := json.Unmarshal([]byte(`"o-1"`), &in); err != nil || in.OrderID != "o-1" || in.RequestID != "" {
+		t.Fatalf("bare ID: %+v %v", in, err)
+	}
+	if err := json.Unmarshal([]byte(`{"orderId":"o-2","requestId":"r","traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}`), &in); err != nil ||
+		in.OrderID != "o-2" || in.RequestID != "r" || in.TraceParent == "" {
+		t.Fatalf("object: %+v %v", in, err)
 	}
 }

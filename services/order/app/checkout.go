@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -100,23 +101,27 @@ func NewCheckout(store Store, users Users, catalog Catalog, inv Inventory, pay P
 
 // Run is the workflow. It must be deterministic: all I/O is in activities.
 func (c *Checkout) Run(ctx *workflow.WorkflowContext) (any, error) {
-	var orderID string
-	if err := ctx.GetInput(&orderID); err != nil {
+	var in CheckoutInput
+	if err := ctx.GetInput(&in); err != nil {
 		return nil, err
 	}
+	orderID := in.OrderID
 	call := func(activity string) (Step, error) {
 		var s Step
-		err := ctx.CallActivity(activity, workflow.WithActivityInput(orderID),
+		err := ctx.CallActivity(activity, workflow.WithActivityInput(in),
 			workflow.WithActivityRetryPolicy(c.cfg.Retry)).Await(&s)
 		return s, err
+	}
+	compensate := func(reason, cause string) (any, error) {
+		return c.compensate(ctx, Compensation{OrderID: orderID, Reason: reason, Cause: cause, Origin: in.Origin})
 	}
 	for _, step := range []string{ActValidateBuyer, ActPrice, ActReserve, ActCharge, ActCommit, ActMarkPaid} {
 		s, err := call(step)
 		if err != nil {
-			return c.compensate(ctx, orderID, fmt.Sprintf("%s failed: %v", step, err), step+"-failed")
+			return compensate(fmt.Sprintf("%s failed: %v", step, err), step+"-failed")
 		}
 		if !s.OK {
-			return c.compensate(ctx, orderID, s.Reason, stoppedAt(step, s))
+			return compensate(s.Reason, stoppedAt(step, s))
 		}
 		ctx.SetCustomStatus(step)
 	}
@@ -125,23 +130,24 @@ func (c *Checkout) Run(ctx *workflow.WorkflowContext) (any, error) {
 	// "ship"; a cancellation meanwhile compensates.
 	var event string
 	if err := ctx.WaitForExternalEvent("fulfilment", c.cfg.Fulfilment).Await(&event); err == nil && event == EventCancel {
-		return c.compensate(ctx, orderID, cancelledOnRequest, CauseRequested)
+		return compensate(cancelledOnRequest, CauseRequested)
 	}
 	s, err := call(ActShip)
 	if err != nil {
-		return c.compensate(ctx, orderID, fmt.Sprintf("%s failed: %v", ActShip, err), ActShip+"-failed")
+		return compensate(fmt.Sprintf("%s failed: %v", ActShip, err), ActShip+"-failed")
 	}
 	if !s.OK {
-		return c.compensate(ctx, orderID, s.Reason, stoppedAt(ActShip, s))
+		return compensate(s.Reason, stoppedAt(ActShip, s))
 	}
 	return string(domain.StatusShipped), nil
 }
 
 // compensate undoes the saga. It retries for long: giving up would leave
 // money taken or stock held.
-func (c *Checkout) compensate(ctx *workflow.WorkflowContext, orderID, reason, cause string) (any, error) {
+func (c *Checkout) compensate(ctx *workflow.WorkflowContext, in Compensation) (any, error) {
+	orderID := in.OrderID
 	ctx.SetCustomStatus("compensating")
-	err := ctx.CallActivity(ActCompensate, workflow.WithActivityInput(Compensation{OrderID: orderID, Reason: reason, Cause: cause}),
+	err := ctx.CallActivity(ActCompensate, workflow.WithActivityInput(in),
 		workflow.WithActivityRetryPolicy(&workflow.RetryPolicy{
 			MaxAttempts: 30, InitialRetryInterval: time.Second, BackoffCoefficient: 2, MaxRetryInterval: time.Minute,
 		})).Await(nil)
@@ -324,6 +330,33 @@ type Compensation struct {
 	// the saga, with "-failed" when it failed rather than refused, or
 	// "requested"; empty in checkouts started before it existed.
 	Cause string `json:"cause,omitempty"`
+	Origin
+}
+
+// Origin is the request that placed the order: its request ID and W3C
+// trace context go with every step, so the calls and events of a checkout
+// are logged and traced as that request's.
+type Origin struct {
+	RequestID   string `json:"requestId,omitempty"`
+	TraceParent string `json:"traceparent,omitempty"`
+}
+
+// CheckoutInput is the input of the checkout workflow and of its steps.
+type CheckoutInput struct {
+	OrderID string `json:"orderId"`
+	Origin
+}
+
+// UnmarshalJSON also reads the bare order ID that checkouts started before
+// Origin existed carry.
+func (in *CheckoutInput) UnmarshalJSON(b []byte) error {
+	var id string
+	if json.Unmarshal(b, &id) == nil {
+		*in = CheckoutInput{OrderID: id}
+		return nil
+	}
+	type plain CheckoutInput
+	return json.Unmarshal(b, (*plain)(in))
 }
 
 // CauseRequested is the cause of a cancellation the buyer or an admin asked for.

@@ -66,7 +66,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			BackoffCoefficient: 2, MaxRetryInterval: 10 * time.Second},
 	})
 	registry := workflow.NewRegistry()
-	if err := adapters.Register(registry, checkout); err != nil {
+	if err := adapters.Register(registry, checkout, log); err != nil {
 		return err
 	}
 	orders := app.NewOrders(store, adapters.NewDaprWorkflows(wf), publisher, metrics)

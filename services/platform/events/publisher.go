@@ -8,6 +8,8 @@ import (
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
+
+	"github.com/daprshop/platform/tracecontext"
 )
 
 // Event is one domain event on its way to a topic. The topic is also the
@@ -54,7 +56,7 @@ func (p *Publisher) Publish(ctx context.Context, e Event) error {
 	if e.Subject != "" {
 		meta["cloudevent.subject"] = e.Subject
 	}
-	err := p.client.PublishEvent(ctx, p.pubsub, e.Topic, e.Data,
+	err := p.client.PublishEvent(tracecontext.OutgoingGRPC(ctx), p.pubsub, e.Topic, e.Data,
 		dapr.PublishEventWithContentType("application/json"),
 		dapr.PublishEventWithMetadata(meta))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/requestid"
+	"github.com/daprshop/platform/tracecontext"
 	"github.com/daprshop/platform/sidecar"
 )
 
@@ -76,6 +77,7 @@ func (cl *Client) Do(ctx context.Context, c Call, out any) error {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	requestid.Inject(ctx, req.Header)
+	tracecontext.Inject(ctx, req.Header)
 	cl.sidecar.Authorize(req.Header)
 	if c.As != nil {
 		identity.Set(req.Header, *c.As)

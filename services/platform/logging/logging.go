@@ -5,8 +5,6 @@ package logging
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -46,13 +44,3 @@ func FromContext(ctx context.Context) *zap.Logger {
 	return zap.NewNop()
 }
 
-// TraceID returns the W3C trace ID of the request's traceparent header (set by
-// the Dapr sidecar on every call it delivers), or "".
-func TraceID(h http.Header) string {
-	// traceparent: version-traceid-parentid-flags, e.g. 00-<32 hex>-<16 hex>-01
-	parts := strings.Split(h.Get("traceparent"), "-")
-	if len(parts) != 4 || len(parts[1]) != 32 {
-		return ""
-	}
-	return parts[1]
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/daprshop/platform/logging"
 	"github.com/daprshop/platform/problem"
 	"github.com/daprshop/platform/requestid"
+	"github.com/daprshop/platform/tracecontext"
 )
 
 // Observe wraps a whole router (so 404s and 405s are logged and counted too)
@@ -25,12 +26,13 @@ func Observe(base *zap.Logger, m *HTTPMetrics, next http.Handler) http.Handler {
 		start := time.Now()
 		id := requestid.FromContext(r.Context())
 		fields := []zap.Field{zap.String("request_id", id)}
-		if trace := logging.TraceID(r.Header); trace != "" {
+		ctx := tracecontext.With(r.Context(), r.Header.Get(tracecontext.Header))
+		if trace := tracecontext.TraceID(ctx); trace != "" {
 			fields = append(fields, zap.String("trace_id", trace))
 		}
 		log := base.With(fields...)
 		route := &routeHolder{template: "unmatched"}
-		ctx := logging.WithLogger(r.Context(), log)
+		ctx = logging.WithLogger(ctx, log)
 		ctx = context.WithValue(ctx, routeKey{}, route)
 
 		rw := &recorder{ResponseWriter: w, status: http.StatusOK}
