@@ -43,9 +43,9 @@ build: ## compile every module
 
 PROFILE ?=
 .PHONY: run
-run: dapr ## run the control plane and every service beside its sidecar (PROFILE=name: a component profile; PUBLIC=1: gateway open to the network); Ctrl-C stops all
+run: dapr ## run the control plane and every service beside its sidecar (PROFILE=name: a component profile; PUBLIC=1: gateway open to the network; TRACING=host:port: export spans over OTLP); Ctrl-C stops all
 	@go build -o .bin/devrun ./tools/devrun
-	@exec .bin/devrun -f dapr.yaml $(if $(PROFILE),-profile $(PROFILE)) $(if $(PUBLIC),-public) $(ARGS)
+	@exec .bin/devrun -f dapr.yaml $(if $(PROFILE),-profile $(PROFILE)) $(if $(PUBLIC),-public) $(if $(TRACING),-trace $(TRACING)) $(ARGS)
 
 # make test runs two halves side by side (each builds what it needs first,
 # so on a cold machine one half's build overlaps the other's tests): the

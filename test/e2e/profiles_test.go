@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -81,12 +82,27 @@ const unlimited = "users=100000/1m,products=100000/1m,orders=100000/1m,payments=
 
 func startRun(t *testing.T, root string, profiles []string, bins map[string]string, env ...map[string]map[string]string) *runner.Run {
 	t.Helper()
+	return startRunWith(t, root, func(o *runner.Options) {
+		o.Profiles, o.Binaries = profiles, bins
+		for _, e := range env {
+			for app, vars := range e {
+				if o.Env[app] == nil {
+					o.Env[app] = map[string]string{}
+				}
+				maps.Copy(o.Env[app], vars)
+			}
+		}
+	})
+}
+
+// startRunWith is startRun for options beyond profiles and environment.
+func startRunWith(t *testing.T, root string, options func(*runner.Options)) *runner.Run {
+	t.Helper()
 	var out runner.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	o := runner.Options{
 		RunFile: filepath.Join(root, "dapr.yaml"), FreePorts: true, StateDir: t.TempDir(), Out: &out,
-		Profiles: profiles, Binaries: bins,
 		Env: map[string]map[string]string{
 			"order":   {"FULFILMENT_DELAY": "2s"},
 			"payment": {"PROVIDER_LATENCY": "20ms"},
@@ -95,16 +111,7 @@ func startRun(t *testing.T, root string, profiles []string, bins map[string]stri
 			"gateway": {"RATE_LIMITS": unlimited},
 		},
 	}
-	for _, e := range env {
-		for app, vars := range e {
-			if o.Env[app] == nil {
-				o.Env[app] = map[string]string{}
-			}
-			for k, v := range vars {
-				o.Env[app][k] = v
-			}
-		}
-	}
+	options(&o)
 	run, err := runner.Start(ctx, o)
 	if err != nil {
 		t.Fatalf("bring-up failed: %v\n%s", err, out.String())

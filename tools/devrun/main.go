@@ -34,13 +34,14 @@ func run() error {
 	verbose := flag.Bool("v", false, "show every daprd log line, not only warnings and errors")
 	profiles := flag.String("profile", "", "component profiles to apply, comma-separated (see components/profiles)")
 	public := flag.Bool("public", false, "open the gateway's port to the network (everything else listens on loopback)")
+	trace := flag.String("trace", "", "export every sidecar's spans over OTLP/gRPC to this host:port (an OpenTelemetry Collector, Jaeger, ...)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-public] [-profile NAME[,NAME]] [up | infra | app ID... | secrets | token ID | config KEY [VALUE]]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-public] [-trace HOST:PORT] [-profile NAME[,NAME]] [up | infra | app ID... | secrets | token ID | config KEY [VALUE]]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 
-	opts := runner.Options{RunFile: *runFile, Verbose: *verbose, PublicGateway: *public}
+	opts := runner.Options{RunFile: *runFile, Verbose: *verbose, PublicGateway: *public, TraceEndpoint: *trace}
 	if *profiles != "" {
 		opts.Profiles = strings.Split(*profiles, ",")
 	}

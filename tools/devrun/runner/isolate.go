@@ -132,25 +132,29 @@ func (r *Run) useFreePorts() error {
 	return nil
 }
 
-// isolateNameResolution layers a Configuration over every app's own that
-// resolves app IDs through a SQLite file of this run: mDNS is shared by
-// every daprd on the host, so two runs that both have an app "product"
-// would answer for each other.
-func (r *Run) isolateNameResolution(stateDir string) error {
-	doc := map[string]any{
+// traceTo layers a Configuration over every app's own that exports the
+// sidecars' spans over OTLP/gRPC to endpoint (host:port), every request
+// sampled.
+func (r *Run) traceTo(endpoint string) error {
+	return r.overlay("tracing.yaml", map[string]any{
 		"apiVersion": "dapr.io/v1alpha1",
 		"kind":       "Configuration",
-		"metadata":   map[string]any{"name": "isolated-name-resolution"},
-		"spec": map[string]any{"nameResolution": map[string]any{
-			"component": "sqlite", "version": "v1",
-			"configuration": map[string]any{"connectionString": filepath.Join(stateDir, "isolated-names.db")},
+		"metadata":   map[string]any{"name": "tracing"},
+		"spec": map[string]any{"tracing": map[string]any{
+			"samplingRate": "1",
+			"otel":         map[string]any{"endpointAddress": endpoint, "isSecure": false, "protocol": "grpc"},
 		}},
-	}
+	})
+}
+
+// overlay writes doc into the run's config folder and layers it over every
+// app's Configuration.
+func (r *Run) overlay(name string, doc map[string]any) error {
 	b, err := yaml.Marshal(doc)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(stateDir, "config", "nameresolution.yaml")
+	path := filepath.Join(r.stateDir, "config", name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -159,6 +163,22 @@ func (r *Run) isolateNameResolution(stateDir string) error {
 	}
 	r.overlays = append(r.overlays, path)
 	return nil
+}
+
+// isolateNameResolution layers a Configuration over every app's own that
+// resolves app IDs through a SQLite file of this run: mDNS is shared by
+// every daprd on the host, so two runs that both have an app "product"
+// would answer for each other.
+func (r *Run) isolateNameResolution(stateDir string) error {
+	return r.overlay("nameresolution.yaml", map[string]any{
+		"apiVersion": "dapr.io/v1alpha1",
+		"kind":       "Configuration",
+		"metadata":   map[string]any{"name": "isolated-name-resolution"},
+		"spec": map[string]any{"nameResolution": map[string]any{
+			"component": "sqlite", "version": "v1",
+			"configuration": map[string]any{"connectionString": filepath.Join(stateDir, "isolated-names.db")},
+		}},
+	})
 }
 
 // extraConfigs are the Configuration files layered over every app's own.

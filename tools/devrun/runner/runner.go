@@ -39,6 +39,9 @@ type Options struct {
 	// SQLite file of the run's own, Redis components use database RedisDB,
 	// emails go to the run's own outbox and stand-ins get ports of their own.
 	FreePorts bool
+	// TraceEndpoint, when set, makes every sidecar export its spans over
+	// OTLP/gRPC to this host:port (`make run TRACING=...`).
+	TraceEndpoint string
 	// RedisDB is the Redis database of a FreePorts run; 0 reserves one of
 	// 1-14 for this run alone and empties it (package redisdb); 15 is left
 	// to `make bench`.
@@ -259,6 +262,11 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		}
 	}
 
+	if o.TraceEndpoint != "" {
+		if err := r.traceTo(o.TraceEndpoint); err != nil {
+			return nil, err
+		}
+	}
 	// Replicas copy their first's settings as isolation and profiles left them.
 	if err := r.addReplicas(o.FreePorts); err != nil {
 		return nil, err
