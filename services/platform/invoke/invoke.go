@@ -14,8 +14,8 @@ import (
 
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/requestid"
-	"github.com/daprshop/platform/tracecontext"
 	"github.com/daprshop/platform/sidecar"
+	"github.com/daprshop/platform/tracecontext"
 )
 
 // Client invokes methods of other apps through one sidecar.

@@ -43,4 +43,3 @@ func FromContext(ctx context.Context) *zap.Logger {
 	}
 	return zap.NewNop()
 }
-
