@@ -11,7 +11,7 @@ DEPLOY_MODULES := test/deploy test/kube
 GO_TEST_FLAGS ?= -count=1 -timeout 20m
 # The pinned tools: the Dapr runtime, a Kubernetes API server (with etcd) for
 # the chart test, and the stand-ins some profiles use (Kafka, SMTP, Consul).
-TOOLS := dapr kube kfake mailpit consul
+TOOLS := dapr kube kfake mailpit consul otelcol
 
 .PHONY: help
 help: ## list the targets
@@ -43,9 +43,9 @@ build: ## compile every module
 
 PROFILE ?=
 .PHONY: run
-run: dapr ## run the control plane and every service beside its sidecar (PROFILE=name: a component profile; PUBLIC=1: gateway open to the network; TRACING=host:port: export spans over OTLP); Ctrl-C stops all
+run: dapr ## run the control plane and every service beside its sidecar (PROFILE=name: a component profile; PUBLIC=1: gateway open to the network; TRACING=1: spans to a local OpenTelemetry Collector, TRACING=host:port: to yours); Ctrl-C stops all
 	@go build -o .bin/devrun ./tools/devrun
-	@exec .bin/devrun -f dapr.yaml $(if $(PROFILE),-profile $(PROFILE)) $(if $(PUBLIC),-public) $(if $(TRACING),-trace $(TRACING)) $(ARGS)
+	@exec .bin/devrun -f dapr.yaml $(if $(PROFILE),-profile $(PROFILE)) $(if $(PUBLIC),-public) $(if $(TRACING),-trace $(if $(filter 1,$(TRACING)),collector,$(TRACING))) $(ARGS)
 
 # make test runs two halves side by side (each builds what it needs first,
 # so on a cold machine one half's build overlaps the other's tests): the

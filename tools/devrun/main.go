@@ -34,7 +34,7 @@ func run() error {
 	verbose := flag.Bool("v", false, "show every daprd log line, not only warnings and errors")
 	profiles := flag.String("profile", "", "component profiles to apply, comma-separated (see components/profiles)")
 	public := flag.Bool("public", false, "open the gateway's port to the network (everything else listens on loopback)")
-	trace := flag.String("trace", "", "export every sidecar's spans over OTLP/gRPC to this host:port (an OpenTelemetry Collector, Jaeger, ...)")
+	trace := flag.String("trace", "", "export every sidecar's spans over OTLP/gRPC to this host:port (an OpenTelemetry Collector, Jaeger, ...), or to a collector devrun starts: -trace collector")
 	flag.Usage = func() {
 		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-public] [-trace HOST:PORT] [-profile NAME[,NAME]] [up | infra | app ID... | secrets | token ID | config KEY [VALUE]]")
 		flag.PrintDefaults()

@@ -40,7 +40,8 @@ type Options struct {
 	// emails go to the run's own outbox and stand-ins get ports of their own.
 	FreePorts bool
 	// TraceEndpoint, when set, makes every sidecar export its spans over
-	// OTLP/gRPC to this host:port (`make run TRACING=...`).
+	// OTLP/gRPC to this host:port, or to a collector the run starts when it
+	// is TraceCollector (`make run TRACING=1`).
 	TraceEndpoint string
 	// RedisDB is the Redis database of a FreePorts run; 0 reserves one of
 	// 1-14 for this run alone and empties it (package redisdb); 15 is left
@@ -67,23 +68,27 @@ type Options struct {
 
 // Run is a started topology.
 type Run struct {
-	root      string
-	tokens    map[string]Tokens // per app ID
-	daprBin   string
-	stateDir  string
-	apps      []*app // the apps this run starts
-	topology  []*app // every app of the run file: its components are the run's
-	cp        *controlPlane
-	profile   *profile
-	standins  []*standin
-	overlays  []string // Configuration files layered over every app's own (isolate.go)
-	cleanups  []func() // run by Stop after every process has stopped
-	redisDB   int      // the Redis database of an isolated run
-	console   *console
-	tiers     [][]*process // stopped from last to first
-	failed    chan error
-	stopOnce  sync.Once
-	startedAt time.Time
+	root     string
+	tokens   map[string]Tokens // per app ID
+	daprBin  string
+	stateDir string
+	apps     []*app // the apps this run starts
+	topology []*app // every app of the run file: its components are the run's
+	cp       *controlPlane
+	profile  *profile
+	standins []*standin
+	overlays []string // Configuration files layered over every app's own (isolate.go)
+	cleanups []func() // run by Stop after every process has stopped
+	redisDB  int      // the Redis database of an isolated run
+	// wantCollector starts the bundled trace collector; traceEndpoint is
+	// where the sidecars export spans (TraceEndpoint, or that collector).
+	wantCollector bool
+	traceEndpoint string
+	console       *console
+	tiers         [][]*process // stopped from last to first
+	failed        chan error
+	stopOnce      sync.Once
+	startedAt     time.Time
 	// sidecarEnv is what the runner adds to every daprd's environment (its
 	// own environment is inherited, as the Dapr CLI does): the app token and
 	// the locations the local components read through envRef.
@@ -201,6 +206,11 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{root: root, stateDir: o.StateDir, failed: make(chan error, 1), startedAt: time.Now()}
+	if o.TraceEndpoint == TraceCollector {
+		r.wantCollector = true
+	} else {
+		r.traceEndpoint = o.TraceEndpoint
+	}
 	for _, a := range rf.Apps {
 		maps.Copy(a.Env, o.Env[a.AppID])
 		if o.PublicGateway && a.AppID == "gateway" {
@@ -262,8 +272,8 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		}
 	}
 
-	if o.TraceEndpoint != "" {
-		if err := r.traceTo(o.TraceEndpoint); err != nil {
+	if r.traceEndpoint != "" {
+		if err := r.traceTo(r.traceEndpoint); err != nil {
 			return nil, err
 		}
 	}

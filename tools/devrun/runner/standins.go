@@ -44,6 +44,7 @@ const (
 	standinKafka standinKind = iota + 1
 	standinMail
 	standinConsul
+	standinCollector
 )
 
 // standinsFor decides which stand-ins the run needs. In an isolated run
@@ -91,6 +92,20 @@ func (r *Run) standinsFor(isolated bool) ([]*standin, error) {
 			}
 			out = append(out, mailStandin(port, api))
 		}
+	}
+	if r.wantCollector {
+		port := 4317
+		if isolated || listening("127.0.0.1", port) {
+			if port, err = freeport.Pick(); err != nil {
+				return nil, err
+			}
+		}
+		s, err := collectorStandin(port, r.stateDir)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+		r.traceEndpoint = "127.0.0.1:" + strconv.Itoa(port)
 	}
 	if r.profile.resolver() == "consul" {
 		addr := os.Getenv("CONSUL_HTTP_ADDR")
@@ -144,6 +159,34 @@ func (p *profile) resolver() string {
 		}
 	}
 	return name
+}
+
+// TraceCollector as Options.TraceEndpoint asks for the bundled collector.
+const TraceCollector = "collector"
+
+// collectorStandin is an OpenTelemetry Collector (tools/otelcol) receiving
+// OTLP/gRPC on port and printing every span to its log.
+func collectorStandin(port int, stateDir string) (*standin, error) {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	config := filepath.Join(stateDir, "otelcol.yaml")
+	body := "receivers:\n  otlp:\n    protocols:\n      grpc:\n        endpoint: " + addr + "\n" +
+		"exporters:\n  debug:\n    verbosity: normal\n" +
+		"service:\n  telemetry:\n    metrics:\n      level: none\n" +
+		"  pipelines:\n    traces:\n      receivers: [otlp]\n      exporters: [debug]\n"
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(config, []byte(body), 0o644); err != nil {
+		return nil, err
+	}
+	return &standin{
+		kind: standinCollector, tool: "otelcol", bin: "otelcol",
+		label: "tracing: an OpenTelemetry Collector on " + addr + " (OTLP/gRPC), printing every span the sidecars send to its log (" +
+			filepath.Join(stateDir, "logs", "otelcol.log") + "). Run your own and use TRACING=host:port to send them elsewhere.",
+		args:   []string{"--config", "file:" + config},
+		ready:  tcpReady(addr),
+		serves: []int{port},
+	}, nil
 }
 
 func kafkaStandin(port int) *standin {
