@@ -287,3 +287,35 @@ func TestFeaturesSwitchedOffCloseTheirRoutes(t *testing.T) {
 		}
 	}
 }
+
+// deadlines records the deadline each upstream call was given.
+type deadlines struct {
+	mu  sync.Mutex
+	got map[string]time.Duration
+}
+
+func (d *deadlines) To(appID string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dl, ok := r.Context().Deadline(); ok {
+			d.mu.Lock()
+			d.got[appID] = time.Until(dl)
+			d.mu.Unlock()
+		}
+	})
+}
+
+func TestEachGroupBoundsItsUpstreamCall(t *testing.T) {
+	up := &deadlines{got: map[string]time.Duration{}}
+	edge := ports.NewEdge(policy(t, ports.Settings{Timeouts: "products=250ms"}), newCounter(), time.Second, zap.NewNop())
+	r := httpapi.NewRouter()
+	ports.Routes(r, ports.Table, up, nil, edge)
+	h := httpapi.Handler(r, httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics()})
+	call(h, "GET", "/api/products", "10.0.0.1", nil)
+	call(h, "POST", "/api/users/login", "10.0.0.1", nil)
+	if d := up.got["product"]; d <= 0 || d > 250*time.Millisecond {
+		t.Errorf("product call given %s, want at most the configured 250ms", d)
+	}
+	if d := up.got["user"]; d <= 4*time.Second || d > 5*time.Second {
+		t.Errorf("user call given %s, want the seed's 5s", d)
+	}
+}
