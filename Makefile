@@ -98,7 +98,7 @@ replay: ## put a dead letter back on its topic: make replay ID=<event id>
 	@curl -sf -X POST -H "dapr-api-token: $$(go run ./tools/devrun token notification)" localhost:3505/v1.0/invoke/notification/method/admin/deadletters/$(ID)/replay; echo
 
 .PHONY: config
-config: ## set a live key in the local configuration store: make config KEY=gateway.rate-limits VALUE=products=300/1m (no VALUE removes it)
+config: ## set a live key in the local configuration store: make config KEY=gateway.rate_limits VALUE=products=300/1m (no VALUE removes it)
 	@test -n "$(KEY)" || { echo "usage: make config KEY=<key> VALUE=<value> [PROFILE=...]   (see README, Live configuration)"; exit 2; }
 	@go run ./tools/devrun $(if $(PROFILE),-profile $(PROFILE)) config "$(KEY)" "$(VALUE)"
 

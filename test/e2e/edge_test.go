@@ -96,7 +96,7 @@ func TestTheEdge(t *testing.T) {
 		}
 		set := func(value string) time.Time {
 			t.Helper()
-			if err := redisdb.Set(redisAddr, run.RedisDB(), "gateway.rate-limits", value); err != nil {
+			if err := redisdb.Set(redisAddr, run.RedisDB(), "gateway.rate_limits", value); err != nil {
 				t.Fatal(err)
 			}
 			return time.Now()
@@ -144,7 +144,7 @@ func TestTheEdge(t *testing.T) {
 			t.Errorf("an invalid value changed the version: %s -> %s", version, v)
 		}
 
-		if err := redisdb.Del(redisAddr, run.RedisDB(), "gateway.rate-limits"); err != nil {
+		if err := redisdb.Del(redisAddr, run.RedisDB(), "gateway.rate_limits"); err != nil {
 			t.Fatal(err)
 		}
 		took, _ = waitFor(time.Now(), `"admin";q=100000;w=60`)

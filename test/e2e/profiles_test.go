@@ -147,13 +147,39 @@ func profileSuite(t *testing.T, run *runner.Run) {
 	t.Run("a decline compensates", func(t *testing.T) { declined(t, gw, box, admin, lamp) })
 	t.Run("an Idempotency-Key replays", func(t *testing.T) { sameKeyThrice(t, gw, admin, mug) })
 	t.Run("a poison event is dead-lettered and replayed", func(t *testing.T) { poison(t, run, gw, admin) })
+	t.Run("a live key set in the profile's configuration store applies", func(t *testing.T) { liveKey(t, run, gw) })
+}
+
+// liveKey changes the products rate limit in the run's configuration store
+// and waits for the gateway to announce it, then removes it again.
+func liveKey(t *testing.T, run *runner.Run, gw client) {
+	for _, step := range []struct{ value, want string }{
+		{"products=99999/1m", `"products";q=99999;w=60`},
+		{"", `"products";q=100000;w=60`}, // removed: the start-up limit
+	} {
+		if err := run.SetConfig("gateway.rate_limits", step.value); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		for {
+			r := gw.do("GET", "/api/products?limit=1", "")
+			if strings.Contains(r.header.Get("RateLimit-Policy"), step.want) {
+				t.Logf("%q in force after %s", step.value, time.Since(start).Round(time.Millisecond))
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("after 5 s the policy is %q, want %s", r.header.Get("RateLimit-Policy"), step.want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 // profileComponents is what each profile must have loaded, per app: the
 // component types by name, as the sidecars report them.
 var profileComponents = map[string]map[string]map[string]string{
-	"redis":             {"order": {"pubsub": "pubsub.redis", "order-store": "state.redis", "order-workflow-store": "state.redis"}},
-	"postgres-rabbitmq": {"order": {"pubsub": "pubsub.rabbitmq", "order-store": "state.postgresql", "order-workflow-store": "state.postgresql"}, "user": {"user-store": "state.postgresql"}, "product": {"product-store": "state.postgresql"}, "payment": {"payment-store": "state.postgresql"}, "notification": {"notification-store": "state.postgresql"}},
+	"redis":             {"order": {"pubsub": "pubsub.redis", "order-store": "state.redis", "order-workflow-store": "state.redis"}, "gateway": {"configstore": "configuration.redis"}},
+	"postgres-rabbitmq": {"order": {"pubsub": "pubsub.rabbitmq", "order-store": "state.postgresql", "order-workflow-store": "state.postgresql"}, "user": {"user-store": "state.postgresql"}, "product": {"product-store": "state.postgresql"}, "payment": {"payment-store": "state.postgresql"}, "notification": {"notification-store": "state.postgresql"}, "gateway": {"configstore": "configuration.postgresql"}},
 	"nats":              {"order": {"pubsub": "pubsub.jetstream"}, "notification": {"pubsub": "pubsub.jetstream"}},
 	"kafka":             {"order": {"pubsub": "pubsub.kafka"}, "notification": {"pubsub": "pubsub.kafka"}},
 	"mqtt":              {"order": {"pubsub": "pubsub.mqtt3"}, "notification": {"pubsub": "pubsub.mqtt3"}},

@@ -53,10 +53,10 @@ type Settings struct {
 // The live keys of the edge in the configuration store; each holds what
 // the matching Settings field does, over the start-up values.
 const (
-	KeyRateLimits  = "gateway.rate-limits"
+	KeyRateLimits  = "gateway.rate_limits"
 	KeyTimeouts    = "gateway.timeouts"
-	KeyBodyLimits  = "gateway.body-limits"
-	KeyCORSOrigins = "gateway.cors-origins"
+	KeyBodyLimits  = "gateway.body_limits"
+	KeyCORSOrigins = "gateway.cors_origins"
 	KeyFeatures    = "gateway.features"
 )
 

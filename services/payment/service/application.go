@@ -28,8 +28,8 @@ const (
 
 // The live keys of the simulated provider (README, "Live configuration").
 const (
-	KeyProviderLatency = "payment.provider-latency"
-	KeyDeclineRate     = "payment.decline-rate"
+	KeyProviderLatency = "payment.provider_latency"
+	KeyDeclineRate     = "payment.decline_rate"
 )
 
 // LiveKeys are the keys the payment service follows.

@@ -34,7 +34,7 @@ const (
 
 // KeyLowStockThreshold is the live key of LOW_STOCK_THRESHOLD (README,
 // "Live configuration").
-const KeyLowStockThreshold = "product.low-stock-threshold"
+const KeyLowStockThreshold = "product.low_stock_threshold"
 
 // Config is read from the environment at start (see README, "Configuration").
 type Config struct {

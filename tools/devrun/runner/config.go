@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -37,12 +38,38 @@ func SetConfig(root string, profiles []string, key, value string) error {
 	if store == nil {
 		return fmt.Errorf("no component %q in %s or the profiles", ConfigStoreName, filepath.Join(root, "components"))
 	}
-	if typ := store.componentType(); typ != "configuration.redis" {
+	return setInStore(store, key, value)
+}
+
+// SetConfig sets key in the run's own configuration store (an isolated
+// run's database), as SetConfig does for `make run`.
+func (r *Run) SetConfig(key, value string) error {
+	comps, err := r.components()
+	if err != nil {
+		return err
+	}
+	for _, c := range comps {
+		if c.kind() == "Component" && c.name() == ConfigStoreName {
+			return setInStore(c, key, value)
+		}
+	}
+	return fmt.Errorf("the run has no component %q", ConfigStoreName)
+}
+
+func setInStore(store resource, key, value string) error {
+	switch typ := store.componentType(); typ {
+	case "configuration.redis":
+	case "configuration.postgresql":
+		cs, _ := store.meta("connectionString")
+		table, _ := store.meta("table")
+		return setPostgresConfig(context.Background(), cs, table, key, value)
+	default:
 		return fmt.Errorf("the configuration store is %s: set %s in it with that store's own tools (see README, \"Live configuration\")", typ, key)
 	}
 	host, _ := store.meta("redisHost")
 	db := 0
 	if v, ok := store.meta("redisDB"); ok {
+		var err error
 		if db, err = strconv.Atoi(v); err != nil {
 			return fmt.Errorf("component %q: redisDB %q", ConfigStoreName, v)
 		}

@@ -36,24 +36,24 @@ func TestSetConfigWritesTheProfilesStore(t *testing.T) {
 kind: Component
 metadata: {name: configstore}
 spec:
-  type: configuration.postgresql
+  type: configuration.azure.appconfig
   version: v1
   metadata: []
 `)
-	if err := runner.SetConfig(root, nil, "gateway.rate-limits", "users=3/1m"); err != nil {
+	if err := runner.SetConfig(root, nil, "gateway.rate_limits", "users=3/1m"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := redisdb.Command(addr, db, "GET", "gateway.rate-limits"); got != "users=3/1m" {
+	if got, _ := redisdb.Command(addr, db, "GET", "gateway.rate_limits"); got != "users=3/1m" {
 		t.Errorf("stored %q", got)
 	}
-	if err := runner.SetConfig(root, nil, "gateway.rate-limits", ""); err != nil {
+	if err := runner.SetConfig(root, nil, "gateway.rate_limits", ""); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := redisdb.Command(addr, db, "EXISTS", "gateway.rate-limits"); n != "0" {
+	if n, _ := redisdb.Command(addr, db, "EXISTS", "gateway.rate_limits"); n != "0" {
 		t.Errorf("an empty value did not remove the key")
 	}
 	err = runner.SetConfig(root, []string{"pg"}, "k", "v")
-	if err == nil || !strings.Contains(err.Error(), "configuration.postgresql") {
+	if err == nil || !strings.Contains(err.Error(), "configuration.azure.appconfig") {
 		t.Errorf("a profile's other store type: %v", err)
 	}
 }

@@ -86,3 +86,59 @@ func withDatabase(cs, db string) (string, error) {
 	}
 	return cs + " dbname=" + db, nil
 }
+
+// ensureConfigTables creates what Dapr's PostgreSQL configuration store
+// needs and does not create itself: the table (the component refuses to
+// start without it) and a trigger that announces every insert and update on
+// the component's notifyChannel, in the payload the component reads.
+func (r *Run) ensureConfigTables(ctx context.Context) error {
+	comps, err := r.components()
+	if err != nil {
+		return err
+	}
+	for _, c := range comps {
+		if c.componentType() != "configuration.postgresql" {
+			continue
+		}
+		cs, _ := c.meta("connectionString")
+		table, _ := c.meta("table")
+		channel, _ := c.meta("notifyChannel")
+		if table == "" || channel == "" {
+			return fmt.Errorf("component %s: set table and notifyChannel", c.name())
+		}
+		if err := pgExec(ctx, cs, configTableDDL(table, channel)); err != nil {
+			return fmt.Errorf("component %s: create table %s and its trigger: %w", c.name(), table, err)
+		}
+	}
+	return nil
+}
+
+// configTableDDL is idempotent: it may run at every start.
+func configTableDDL(table, channel string) string {
+	t := pgx.Identifier{table}.Sanitize()
+	fn := pgx.Identifier{table + "_notify"}.Sanitize()
+	return `CREATE TABLE IF NOT EXISTS ` + t + ` (key TEXT PRIMARY KEY, value TEXT NOT NULL, version TEXT NOT NULL, metadata JSON NOT NULL DEFAULT '{}');
+CREATE OR REPLACE FUNCTION ` + fn + `() RETURNS TRIGGER AS $$
+BEGIN
+  PERFORM pg_notify('` + strings.ReplaceAll(channel, "'", "") + `', json_build_object('table', TG_TABLE_NAME, 'action', TG_OP, 'data', row_to_json(NEW))::text);
+  RETURN NULL;
+END; $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS ` + fn + ` ON ` + t + `;
+CREATE TRIGGER ` + fn + ` AFTER INSERT OR UPDATE ON ` + t + ` FOR EACH ROW EXECUTE FUNCTION ` + fn + `();`
+}
+
+// setPostgresConfig upserts key in the configuration table; an empty value
+// stays a row with an empty value, which the services read as "not set"
+// (a DELETE would announce the old row).
+func setPostgresConfig(ctx context.Context, cs, table, key, value string) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, cs)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, `INSERT INTO `+pgx.Identifier{table}.Sanitize()+` (key, value, version) VALUES ($1, $2, $3)
+ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version`, key, value, time.Now().UTC().Format(time.RFC3339Nano))
+	return err
+}

@@ -284,6 +284,9 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	if err := r.preflight(); err != nil {
 		return nil, err
 	}
+	if err := r.ensureConfigTables(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.trust(); err != nil {
 		return nil, err
 	}
