@@ -98,28 +98,20 @@ func (r *Run) setEnv(name, value string) {
 }
 
 func (r *Run) useFreePorts() error {
-	ports := []*int{}
+	pick := func(int) (int, error) { return freeport.Pick() }
 	for _, a := range r.apps {
-		ports = append(ports, &a.AppPort, &a.DaprHTTPPort, &a.DaprGRPCPort, &a.DaprInternalGRPCPort, &a.MetricsPort)
-	}
-	if cp := r.cp; cp != nil {
-		ports = append(ports, &cp.sentryPort, &cp.sentryHealth, &cp.sentryMetrics, &cp.placementPort, &cp.placementHealth, &cp.placementMetrics, &cp.placementRaft,
-			&cp.schedulerPort, &cp.schedulerHealth, &cp.schedulerMetrics, &cp.etcdClient, &cp.etcdPeer)
-	}
-	for _, p := range ports {
-		port, err := freeport.Pick()
-		if err != nil {
+		if err := a.movePorts(pick); err != nil {
 			return err
 		}
-		*p = port
 	}
-	for _, a := range r.apps {
-		if _, ok := a.Env["ADMIN_PORT"]; ok {
+	if cp := r.cp; cp != nil {
+		for _, p := range []*int{&cp.sentryPort, &cp.sentryHealth, &cp.sentryMetrics, &cp.placementPort, &cp.placementHealth, &cp.placementMetrics, &cp.placementRaft,
+			&cp.schedulerPort, &cp.schedulerHealth, &cp.schedulerMetrics, &cp.etcdClient, &cp.etcdPeer} {
 			port, err := freeport.Pick()
 			if err != nil {
 				return err
 			}
-			a.Env["ADMIN_PORT"] = strconv.Itoa(port)
+			*p = port
 		}
 	}
 	if r.cp != nil {

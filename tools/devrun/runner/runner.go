@@ -135,23 +135,35 @@ func (r *Run) addReplicas(freePorts bool) error {
 		}
 		for _, c := range more {
 			if freePorts {
-				for _, p := range []*int{&c.AppPort, &c.DaprHTTPPort, &c.DaprGRPCPort, &c.DaprInternalGRPCPort, &c.MetricsPort} {
-					if *p, err = freeport.Pick(); err != nil {
-						return err
-					}
-				}
-				if _, ok := c.Env["ADMIN_PORT"]; ok {
-					port, err := freeport.Pick()
-					if err != nil {
-						return err
-					}
-					c.Env["ADMIN_PORT"] = strconv.Itoa(port)
+				if err := c.movePorts(func(int) (int, error) { return freeport.Pick() }); err != nil {
+					return err
 				}
 			}
 		}
 		out = append(out, more...)
 	}
 	r.apps = out
+	return nil
+}
+
+// movePorts gives each of the app's ports (its own, its sidecar's and its
+// ADMIN_PORT, if any) the port `to` returns for it.
+func (a *app) movePorts(to func(port int) (int, error)) error {
+	for _, p := range []*int{&a.AppPort, &a.DaprHTTPPort, &a.DaprGRPCPort, &a.DaprInternalGRPCPort, &a.MetricsPort} {
+		port, err := to(*p)
+		if err != nil {
+			return err
+		}
+		*p = port
+	}
+	if v, ok := a.Env["ADMIN_PORT"]; ok {
+		old, _ := strconv.Atoi(v)
+		port, err := to(old)
+		if err != nil {
+			return err
+		}
+		a.Env["ADMIN_PORT"] = strconv.Itoa(port)
+	}
 	return nil
 }
 
@@ -171,14 +183,12 @@ func replicas(a *app) ([]*app, error) {
 		c.Env = maps.Clone(a.Env)
 		c.ResourcesPaths = slices.Clone(a.ResourcesPaths)
 		shift := (k - 1) * replicaPortStep
-		for _, p := range []*int{&c.AppPort, &c.DaprHTTPPort, &c.DaprGRPCPort, &c.DaprInternalGRPCPort, &c.MetricsPort} {
-			if *p > 0 {
-				*p += shift
+		_ = c.movePorts(func(p int) (int, error) {
+			if p > 0 {
+				p += shift
 			}
-		}
-		if port, err := strconv.Atoi(c.Env["ADMIN_PORT"]); err == nil && port > 0 {
-			c.Env["ADMIN_PORT"] = strconv.Itoa(port + shift)
-		}
+			return p, nil
+		})
 		out = append(out, c)
 	}
 	return out, nil
