@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/daprshop/devrun/runner"
-	"github.com/daprshop/platform/redisdb"
 )
 
 // TestTheEdge checks, through the real gateway and sidecars, what the
@@ -96,7 +95,7 @@ func TestTheEdge(t *testing.T) {
 		}
 		set := func(value string) time.Time {
 			t.Helper()
-			if err := redisdb.Set(redisAddr, run.RedisDB(), "gateway.rate_limits", value); err != nil {
+			if err := run.SetConfig("gateway.rate_limits", value); err != nil {
 				t.Fatal(err)
 			}
 			return time.Now()
@@ -144,7 +143,7 @@ func TestTheEdge(t *testing.T) {
 			t.Errorf("an invalid value changed the version: %s -> %s", version, v)
 		}
 
-		if err := redisdb.Del(redisAddr, run.RedisDB(), "gateway.rate_limits"); err != nil {
+		if err := run.SetConfig("gateway.rate_limits", ""); err != nil {
 			t.Fatal(err)
 		}
 		took, _ = waitFor(time.Now(), `"admin";q=100000;w=60`)
@@ -182,9 +181,6 @@ func TestTheEdge(t *testing.T) {
 		}
 	})
 }
-
-// redisAddr is the machine's Redis, where isolated runs keep their data.
-const redisAddr = "127.0.0.1:6379"
 
 type gatewayStats struct {
 	ConfigVersion string `json:"configVersion"`

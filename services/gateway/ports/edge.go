@@ -31,7 +31,7 @@ type Edge struct {
 // most storeTimeout).
 func NewEdge(p Policy, store RateLimiter, storeTimeout time.Duration, log *zap.Logger) *Edge {
 	e := &Edge{store: store, storeTimeout: storeTimeout, stats: NewStats(), log: log}
-	e.policy.Store(&p)
+	e.SetPolicy(p)
 	return e
 }
 

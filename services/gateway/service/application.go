@@ -85,7 +85,6 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 	defer limiter.Close()
 	edge := ports.NewEdge(policy, limiter, cfg.RateLimitTimeout, log)
-	edge.SetPolicy(policy)
 	// Live values are laid over the start-up policy, never over each other.
 	cfg.WatchConfig(ctx, client, ports.LiveKeys, func(values map[string]string, version string) error {
 		p, err := ports.ParsePolicy(policy, ports.LiveSettings(values), version)

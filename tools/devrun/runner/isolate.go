@@ -58,7 +58,6 @@ func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 		r.cleanups = append(r.cleanups, release)
 		db = reserved
 	}
-	r.redisDB = db
 	hosts := map[string]bool{}
 	err := r.rewriteComponents(filepath.Join(stateDir, "resources"), func(c resource) {
 		if strings.Contains(c.componentType(), "redis") {

@@ -405,9 +405,6 @@ func (r *Run) MetricsPort(appID string) int {
 	return 0
 }
 
-// RedisDB is the Redis database of an isolated run (0 otherwise).
-func (r *Run) RedisDB() int { return r.redisDB }
-
 // AdminURL is the base URL of an app's operator port (its own port when it
 // has no ADMIN_PORT).
 func (r *Run) AdminURL(appID string) string {
