@@ -52,32 +52,27 @@ func RedisPubSub(t testing.TB, addr string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf(`
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata: {name: pubsub}
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-    - {name: redisHost, value: "%s"}
-    - {name: redisDB, value: "%d"}
-`, addr, db)
+	return redisComponent("pubsub", "pubsub.redis", addr, db)
 }
 
 // RedisConfigStore is a configuration.redis component named "configstore"
 // on database db of the Redis at addr.
 func RedisConfigStore(addr string, db int) string {
+	return redisComponent("configstore", "configuration.redis", addr, db)
+}
+
+// redisComponent is a component named name of a Redis type on database db.
+func redisComponent(name, typ, addr string, db int) string {
 	return fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
 kind: Component
-metadata: {name: configstore}
+metadata: {name: %s}
 spec:
-  type: configuration.redis
+  type: %s
   version: v1
   metadata:
     - {name: redisHost, value: "%s"}
     - {name: redisDB, value: "%d"}
-`, addr, db)
+`, name, typ, addr, db)
 }
 
 // processDB is this test process's Redis database for streams, held until
