@@ -15,12 +15,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/daprshop/platform/hostlock"
 )
 
 const first, last = 1, 14
@@ -28,22 +27,16 @@ const first, last = 1, 14
 // Reserve takes a database no other holder has, waiting up to ctx's end for
 // one, and empties it on every Redis in addrs. release gives it back.
 func Reserve(ctx context.Context, addrs ...string) (db int, release func(), err error) {
-	dir := filepath.Join(os.TempDir(), "daprshop-redisdb")
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return 0, nil, err
-	}
 	for {
 		for _, n := range rand.Perm(last - first + 1) {
 			db := first + n
-			f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(db)), os.O_CREATE|os.O_RDWR, 0o666)
+			release, ok, err := hostlock.Try("redisdb-" + strconv.Itoa(db))
 			if err != nil {
 				return 0, nil, err
 			}
-			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
-				f.Close() // held by another run
-				continue
+			if !ok {
+				continue // held by another run
 			}
-			release := func() { f.Close() } // closing drops the lock
 			for _, a := range addrs {
 				if err := Flush(a, db); err != nil {
 					release()
