@@ -41,7 +41,7 @@ func NewInvoker(sc sidecar.Config, timeout time.Duration) (*Invoker, error) {
 	inv := &Invoker{sidecar: u, apiToken: sc, timeout: timeout}
 	inv.proxy = &httputil.ReverseProxy{
 		Rewrite:        inv.rewrite,
-		Transport:      newTransport(),
+		Transport:      redeliver{next: newTransport(), attempts: deliveryAttempts},
 		ErrorHandler:   proxyError,
 		ModifyResponse: dropUpstreamRequestID,
 	}
@@ -61,14 +61,22 @@ func newTransport() *http.Transport {
 	}
 }
 
-type appKey struct{}
+type (
+	appKey      struct{}
+	incomingKey struct{} // the client's request: the proxy's error handler gets the outgoing one
+)
 
 // To returns a handler that forwards to appID: /api/<rest> becomes method <rest> of appID.
 func (inv *Invoker) To(appID string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), inv.timeout)
 		defer cancel()
-		inv.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, appKey{}, appID)))
+		if err := replayable(r); err != nil {
+			proxyError(w, r, err)
+			return
+		}
+		ctx = context.WithValue(ctx, appKey{}, appID)
+		inv.proxy.ServeHTTP(w, r.WithContext(context.WithValue(ctx, incomingKey{}, r)))
 	})
 }
 
@@ -120,6 +128,9 @@ func dropUpstreamRequestID(resp *http.Response) error {
 }
 
 func proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if in, ok := r.Context().Value(incomingKey{}).(*http.Request); ok {
+		r = in.WithContext(r.Context()) // problems name the path the client asked for
+	}
 	status, detail := http.StatusBadGateway, "the service behind this route is unavailable"
 	if errors.Is(err, context.DeadlineExceeded) {
 		status, detail = http.StatusGatewayTimeout, "the service behind this route did not answer in time"

@@ -105,3 +105,82 @@ func sidecarAt(t *testing.T, rawURL, apiToken string) sidecar.Config {
 	port, _ := strconv.Atoi(u.Port())
 	return sidecar.Config{Host: u.Hostname(), HTTPPort: port, APIToken: apiToken}
 }
+
+// The fake sidecar answers each call with the next scripted reply: Dapr's
+// own error bodies for calls it could not deliver, or an app's answer.
+func TestInvokerRedeliversOnlyWhatNeverReachedAnApp(t *testing.T) {
+	daprError := func(msg string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"errorCode":"ERR_DIRECT_INVOKE","message":"failed to invoke, id: product, err: `+msg+`"}`)
+		}
+	}
+	unhealthy := daprError("rpc error: code = Internal desc = app is not in a healthy state")
+	refused := daprError(`rpc error: code = Unavailable desc = connection error: desc = \"transport: Error while dialing: dial tcp 127.0.0.1:1: connect: connection refused\"`)
+	timedOut := daprError("rpc error: code = DeadlineExceeded desc = context deadline exceeded")
+	appFailed := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"title":"boom","errorCode":"ERR_DIRECT_INVOKE","message":"app is not in a healthy state"}`)
+	}
+	ok := func(w http.ResponseWriter) { w.WriteHeader(http.StatusCreated) }
+
+	for _, tc := range []struct {
+		name    string
+		replies []func(http.ResponseWriter)
+		calls   int
+		status  int
+	}{
+		{"an unhealthy replica, then a healthy one", []func(http.ResponseWriter){unhealthy, ok}, 2, http.StatusCreated},
+		{"a dead replica, then a healthy one", []func(http.ResponseWriter){refused, ok}, 2, http.StatusCreated},
+		{"at most six offers", []func(http.ResponseWriter){unhealthy, refused, unhealthy, refused, unhealthy, refused, ok}, 6, http.StatusInternalServerError},
+		{"a timeout may have reached the app", []func(http.ResponseWriter){timedOut, ok}, 1, http.StatusInternalServerError},
+		{"an app's own 500 is its answer", []func(http.ResponseWriter){appFailed, ok}, 1, http.StatusInternalServerError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var bodies []string
+			sidecar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				bodies = append(bodies, string(b))
+				tc.replies[len(bodies)-1](w)
+			}))
+			defer sidecar.Close()
+			inv, err := adapters.NewInvoker(sidecarAt(t, sidecar.URL, "token"), time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			inv.To("product").ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/products", strings.NewReader(`{"name":"x"}`)))
+			if rec.Code != tc.status || len(bodies) != tc.calls {
+				t.Fatalf("status %d after %d calls, want %d after %d", rec.Code, len(bodies), tc.status, tc.calls)
+			}
+			for i, b := range bodies {
+				if b != `{"name":"x"}` {
+					t.Errorf("call %d carried body %q", i+1, b)
+				}
+			}
+			if tc.status == http.StatusInternalServerError && !strings.Contains(rec.Body.String(), "ERR_DIRECT_INVOKE") {
+				t.Errorf("the last answer was not passed on: %s", rec.Body.String())
+			}
+		})
+	}
+}
+
+// A problem written by the gateway names the path the client asked for,
+// not the sidecar's invocation path.
+func TestInvokerTimeoutNamesTheClientsPath(t *testing.T) {
+	sidecar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer sidecar.Close()
+	inv, err := adapters.NewInvoker(sidecarAt(t, sidecar.URL, "token"), 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	inv.To("product").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/products", nil))
+	if rec.Code != http.StatusGatewayTimeout || !strings.Contains(rec.Body.String(), `"instance":"/api/products"`) {
+		t.Fatalf("%d %s", rec.Code, rec.Body.String())
+	}
+}
