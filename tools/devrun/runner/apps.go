@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -130,13 +131,26 @@ func (r *Run) startApp(a *app) (*process, *process, error) {
 	// sidecar) and metrics listen on loopback too. The run file has no keys
 	// for these, so under the Dapr CLI they listen on every interface.
 	args := append(a.DaprdArgs(r.extraConfigs()...), "--dapr-internal-grpc-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1")
+	env := append(slices.Clone(r.sidecarEnv), tokens...)
+	env = append(env, a.healthEnv()...)
 	d, err := r.console.start(a.name()+"-dapr", color, a.AppDirPath, filepath.Join(r.daprBin, "daprd"),
-		args, append(slices.Clone(r.sidecarEnv), tokens...), daprdNotable)
+		args, env, daprdNotable)
 	if err != nil {
 		p.stop(5 * time.Second)
 		return nil, nil, err
 	}
 	return p, d, nil
+}
+
+// healthEnv tells a sidecar where its own and its app's health endpoints
+// are: the consul profile's Configuration registers each replica with
+// both as Consul checks (daprd expands ${...} in Configuration files).
+func (a *app) healthEnv() []string {
+	path := cmp.Or(a.AppHealthCheckPath, "/healthz")
+	return []string{
+		EnvAppHealthURL + "=" + fmt.Sprintf("http://127.0.0.1:%d%s", a.AppPort, path),
+		EnvSidecarHealthURL + "=" + fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz?appid=%s", a.DaprHTTPPort, a.AppID),
+	}
 }
 
 func (r *Run) appChecks(a *app) []check {
@@ -176,6 +190,25 @@ func (r *Run) Kill(appID string) error {
 		return fmt.Errorf("no running app %q", appID)
 	}
 	return nil
+}
+
+// Pause freezes an app's processes (SIGSTOP) and leaves its sidecar
+// running: the app stops answering, requests and health probes alike, as a
+// deadlocked or overloaded process would. Resume thaws it.
+func (r *Run) Pause(appID string) error { return r.signalApp(appID, syscall.SIGSTOP) }
+
+// Resume thaws an app frozen by Pause.
+func (r *Run) Resume(appID string) error { return r.signalApp(appID, syscall.SIGCONT) }
+
+func (r *Run) signalApp(name string, sig syscall.Signal) error {
+	for _, t := range r.tiers {
+		for _, p := range t {
+			if p.name == name {
+				return syscall.Kill(-p.cmd.Process.Pid, sig)
+			}
+		}
+	}
+	return fmt.Errorf("no running app %q", name)
 }
 
 // Restart starts an app killed by Kill, and its sidecar, on the same ports

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/daprshop/platform/freeport"
+	"github.com/daprshop/platform/hostlock"
 	"github.com/daprshop/platform/redisdb"
 )
 
@@ -24,6 +25,10 @@ const (
 	EnvSecretsFile = "DAPRSHOP_SECRETS_FILE" // components/secretstore.yaml
 	EnvOutbox      = "DAPRSHOP_OUTBOX"       // components/email.yaml
 	EnvRunDir      = "DAPRSHOP_RUN_DIR"      // profiles/sqlite/configuration.yaml
+	// Each sidecar's own: its app's and its own health URLs, checked by
+	// Consul (profiles/consul/configuration.yaml).
+	EnvAppHealthURL     = "DAPRSHOP_APP_HEALTH_URL"
+	EnvSidecarHealthURL = "DAPRSHOP_SIDECAR_HEALTH_URL"
 	// EnvRateLimitStore is the gateway's Redis URL for rate limits: an
 	// isolated run points it at its own database.
 	EnvRateLimitStore = "RATE_LIMIT_STORE"
@@ -45,7 +50,15 @@ func (r *Run) isolate(ctx context.Context, stateDir string, db int) error {
 // PostgreSQL database.
 func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 	r.setEnv(EnvOutbox, filepath.Join(stateDir, "outbox"))
-	if !r.profile.setsNameResolution() {
+	switch {
+	case r.profile.setsNameResolution():
+	case r.mdns:
+		release, err := hostlock.Wait(ctx, "mdns")
+		if err != nil {
+			return err
+		}
+		r.cleanups = append(r.cleanups, release)
+	default:
 		if err := r.isolateNameResolution(stateDir); err != nil {
 			return err
 		}

@@ -30,8 +30,8 @@ func (r *Run) waitReady(ctx context.Context, timeout time.Duration) error {
 	for _, a := range r.apps {
 		checks = append(checks, r.appChecks(a)...)
 	}
-	// With Consul, an app is reachable once its health check has passed
-	// (Dapr registers a check every 15 s, first run at a random point of it).
+	// With Consul, an app is reachable once its health checks have passed
+	// (profiles/consul/configuration.yaml: every second).
 	if r.profile.resolver() == "consul" {
 		addr := envValue(r.sidecarEnv, "CONSUL_HTTP_ADDR")
 		if addr == "" {

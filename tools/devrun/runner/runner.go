@@ -39,6 +39,11 @@ type Options struct {
 	// SQLite file of the run's own, Redis components use database RedisDB,
 	// emails go to the run's own outbox and stand-ins get ports of their own.
 	FreePorts bool
+	// MDNS keeps a FreePorts run on mDNS, the resolver `make run` uses,
+	// instead of a SQLite file of its own. mDNS is one namespace for the
+	// whole host, so such runs take turns (hostlock "mdns"), and a `make
+	// run` open beside one would answer for its app IDs.
+	MDNS bool
 	// TraceEndpoint, when set, makes every sidecar export its spans over
 	// OTLP/gRPC to this host:port, or to a collector the run starts when it
 	// is TraceCollector (`make run TRACING=1`).
@@ -78,6 +83,7 @@ type Run struct {
 	profile  *profile
 	standins []*standin
 	overlays []string // Configuration files layered over every app's own (isolate.go)
+	mdns     bool     // a FreePorts run that resolves through mDNS (Options.MDNS)
 	cleanups []func() // run by Stop after every process has stopped
 	redisDB  int      // the Redis database of an isolated run
 	// wantCollector starts the bundled trace collector; traceEndpoint is
@@ -269,6 +275,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 		return nil, err
 	}
 	if o.FreePorts {
+		r.mdns = o.MDNS
 		if err := r.isolate(ctx, o.StateDir, o.RedisDB); err != nil {
 			return nil, err
 		}
