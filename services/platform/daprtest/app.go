@@ -55,6 +55,17 @@ func RedisPubSub(t testing.TB, addr string) string {
 	return redisComponent("pubsub", "pubsub.redis", addr, db)
 }
 
+// RedisState is a state.redis component named name on the Redis database
+// this test process holds alone (see RedisPubSub).
+func RedisState(t testing.TB, name, addr string) string {
+	t.Helper()
+	db, err := processDB(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return redisComponent(name, "state.redis", addr, db)
+}
+
 // RedisConfigStore is a configuration.redis component named "configstore"
 // on database db of the Redis at addr.
 func RedisConfigStore(addr string, db int) string {
