@@ -100,6 +100,20 @@ func catalogChecks(t *testing.T, gw client, customer, admin string) {
 		if r.body["price"].(map[string]any)["amount"].(float64) != 1999 || r.body["version"].(float64) != 2 {
 			t.Errorf("updated = %v", r.body)
 		}
+		// The gateway keeps catalog reads (1 s); a write through it empties
+		// what it kept, so the next read already shows the change.
+		first := gw.do("GET", "/api/products/"+id, "")
+		second := gw.do("GET", "/api/products/"+id, "")
+		if first.body["price"].(map[string]any)["amount"].(float64) != 1999 || second.raw != first.raw {
+			t.Errorf("reads after the update: %s then %s", first.raw, second.raw)
+		}
+		if got := first.header.Get("X-Cache") + " " + second.header.Get("X-Cache"); got != "MISS HIT" {
+			t.Errorf("X-Cache: %s, want MISS HIT", got)
+		}
+		etag := second.header.Get("ETag")
+		if r := gw.do("GET", "/api/products/"+id, "", "If-None-Match", etag); r.status != 304 || etag == "" {
+			t.Errorf("revalidation with ETag %q: %d", etag, r.status)
+		}
 		expect(t, "customer delete", gw.do("DELETE", "/api/products/"+id, "", "Authorization", customer), 403)
 		expect(t, "delete", gw.do("DELETE", "/api/products/"+id, "", "Authorization", admin), 204)
 		expect(t, "deleted", gw.do("GET", "/api/products/"+id, ""), 404)

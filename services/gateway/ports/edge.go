@@ -24,13 +24,14 @@ type Edge struct {
 	storeTimeout time.Duration
 	policy       atomic.Pointer[Policy]
 	stats        *Stats
+	cache        *readCache
 	log          *zap.Logger
 }
 
 // NewEdge applies p, counting rate limits in store (each count may take at
 // most storeTimeout).
 func NewEdge(p Policy, store RateLimiter, storeTimeout time.Duration, log *zap.Logger) *Edge {
-	e := &Edge{store: store, storeTimeout: storeTimeout, stats: NewStats(), log: log}
+	e := &Edge{store: store, storeTimeout: storeTimeout, stats: NewStats(), cache: newReadCache(), log: log}
 	e.SetPolicy(p)
 	return e
 }
@@ -39,14 +40,15 @@ func NewEdge(p Policy, store RateLimiter, storeTimeout time.Duration, log *zap.L
 func (e *Edge) SetPolicy(p Policy) {
 	e.policy.Store(&p)
 	e.log.Info("edge policy in force", zap.String("version", p.Version), zap.Stringer("global", p.Global),
-		zap.Any("groups", p.Groups), zap.Strings("cors_origins", p.CORSOrigins), zap.Any("features_off", p.Off))
+		zap.Any("groups", p.Groups), zap.Strings("cors_origins", p.CORSOrigins), zap.Any("features_off", p.Off),
+		zap.Duration("cache_ttl", p.CacheTTL))
 }
 
 // Policy returns the policy in force.
 func (e *Edge) Policy() Policy { return *e.policy.Load() }
 
 // Stats serves GET /gateway/stats.
-func (e *Edge) Stats() http.Handler { return e.stats.Handler(e.Policy) }
+func (e *Edge) Stats() http.Handler { return e.stats.Handler(e.Policy, e.cache.view) }
 
 // route wraps the handler of rt: statistics outermost (so refusals count),
 // then the body limit, then (in the handler the route table builds) the

@@ -24,6 +24,9 @@ type Policy struct {
 	// Off are the features switched off (see Features): their routes
 	// answer 503 until switched on again.
 	Off map[string]bool
+	// CacheTTL is how long public catalog reads are kept at the edge
+	// (Route.Cache); 0 keeps nothing.
+	CacheTTL time.Duration
 }
 
 // Features are the switches an operator may turn off while serving, each
@@ -48,6 +51,7 @@ type Settings struct {
 	BodyLimits  string // users=16KiB,...
 	CORSOrigins string // https://shop.example,http://localhost:5173
 	Features    string // checkout=off,registration=on
+	CacheTTL    string // 1s; 0 turns the edge cache off
 }
 
 // The live keys of the edge in the configuration store; each holds what
@@ -55,18 +59,19 @@ type Settings struct {
 const (
 	KeyRateLimits  = "gateway.rate_limits"
 	KeyTimeouts    = "gateway.timeouts"
+	KeyCacheTTL    = "gateway.cache_ttl"
 	KeyBodyLimits  = "gateway.body_limits"
 	KeyCORSOrigins = "gateway.cors_origins"
 	KeyFeatures    = "gateway.features"
 )
 
 // LiveKeys are the keys the gateway follows.
-var LiveKeys = []string{KeyRateLimits, KeyTimeouts, KeyBodyLimits, KeyCORSOrigins, KeyFeatures}
+var LiveKeys = []string{KeyRateLimits, KeyTimeouts, KeyBodyLimits, KeyCORSOrigins, KeyFeatures, KeyCacheTTL}
 
 // LiveSettings reads the live keys' values.
 func LiveSettings(values map[string]string) Settings {
 	return Settings{RateLimits: values[KeyRateLimits], Timeouts: values[KeyTimeouts], BodyLimits: values[KeyBodyLimits],
-		CORSOrigins: values[KeyCORSOrigins], Features: values[KeyFeatures]}
+		CORSOrigins: values[KeyCORSOrigins], Features: values[KeyFeatures], CacheTTL: values[KeyCacheTTL]}
 }
 
 // DefaultSettings are the seed's figures.
@@ -74,12 +79,15 @@ var DefaultSettings = Settings{
 	RateLimits: "users=50/15m,products=100/15m,orders=30/15m,payments=10/15m,admin=300/15m,global=1000/1m",
 	Timeouts:   "users=5s,products=3s,orders=10s,payments=5s,admin=10s",
 	BodyLimits: "users=16KiB,products=64KiB,orders=64KiB,payments=4KiB,admin=16KiB",
+	// An admin's change shows within a second everywhere (README, "The edge").
+	CacheTTL: "1s",
 }
 
 // ParsePolicy reads s over base (a value absent from s keeps base's) and
 // validates the result; errors name the key and the pair at fault.
 func ParsePolicy(base Policy, s Settings, version string) (Policy, error) {
-	p := Policy{Version: version, Global: base.Global, Groups: map[string]GroupPolicy{}, CORSOrigins: base.CORSOrigins, Off: maps.Clone(base.Off)}
+	p := Policy{Version: version, Global: base.Global, Groups: map[string]GroupPolicy{}, CORSOrigins: base.CORSOrigins, Off: maps.Clone(base.Off),
+		CacheTTL: base.CacheTTL}
 	if p.Off == nil {
 		p.Off = map[string]bool{}
 	}
@@ -128,6 +136,14 @@ func ParsePolicy(base Policy, s Settings, version string) (Policy, error) {
 		}
 		return nil
 	})
+	if s.CacheTTL != "" {
+		d, err := time.ParseDuration(strings.TrimSpace(s.CacheTTL))
+		if err != nil || d < 0 || d > time.Minute {
+			fail("cache-ttl", fmt.Sprintf("%q is not a duration between 0s and 1m", s.CacheTTL))
+		} else {
+			p.CacheTTL = d
+		}
+	}
 	if s.CORSOrigins != "" {
 		origins, err := parseOrigins(s.CORSOrigins)
 		if err != nil {

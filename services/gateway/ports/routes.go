@@ -36,6 +36,9 @@ type Route struct {
 	Credentials bool
 	// Feature, when set, names the switch that can close the route (Features).
 	Feature string
+	// Cache says whether the route's answers are kept at the edge, or
+	// empty what is kept (cache.go).
+	Cache CacheUse
 }
 
 const (
@@ -54,10 +57,11 @@ var Table = []Route{
 	{Path: "/users/{id}", Methods: []string{get, put, del}, App: "user", Group: "users", Access: Token},
 
 	// The catalog is public to read, admin-only to change.
-	{Path: "/products", Methods: []string{get}, App: "product", Group: "products", Access: Public},
-	{Path: "/products", Methods: []string{post}, App: "product", Group: "products", Access: Admin},
-	{Path: "/products/{id}", Methods: []string{get}, App: "product", Group: "products", Access: Public},
-	{Path: "/products/{id}", Methods: []string{put, del}, App: "product", Group: "products", Access: Admin},
+	// Reads are the same for every caller, so they are kept at the edge.
+	{Path: "/products", Methods: []string{get}, App: "product", Group: "products", Access: Public, Cache: CacheReads},
+	{Path: "/products", Methods: []string{post}, App: "product", Group: "products", Access: Admin, Cache: PurgeCache},
+	{Path: "/products/{id}", Methods: []string{get}, App: "product", Group: "products", Access: Public, Cache: CacheReads},
+	{Path: "/products/{id}", Methods: []string{put, del}, App: "product", Group: "products", Access: Admin, Cache: PurgeCache},
 
 	// Orders need a token; the service checks ownership.
 	{Path: "/orders", Methods: []string{post}, App: "order", Group: "orders", Access: Token, Feature: "checkout"},
@@ -73,11 +77,18 @@ var Table = []Route{
 }
 
 // Routes registers the table on r: each route is counted, its body
-// limited, its token checked, its caller rate-limited and its upstream call
-// bounded, in that order.
+// limited, its token checked, its caller rate-limited, its answer taken
+// from the edge cache (or the cache emptied after a write) and its upstream
+// call bounded, in that order.
 func Routes(r *mux.Router, table []Route, up Upstream, auth *Authenticator, edge *Edge) {
 	for _, rt := range table {
 		h := edge.deadline(rt.Group, up.To(rt.App))
+		switch rt.Cache {
+		case CacheReads:
+			h = edge.cached(h)
+		case PurgeCache:
+			h = edge.purging(h)
+		}
 		if rt.Access == Admin {
 			h = RequireRole(identity.RoleAdmin, h)
 		}

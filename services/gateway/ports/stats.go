@@ -60,7 +60,7 @@ func (s *Stats) limited(group string) {
 func (s *Stats) limiterError() { s.limiterErrors.Add(1) }
 
 // Handler serves the statistics with the policy p returns.
-func (s *Stats) Handler(p func() Policy) http.Handler {
+func (s *Stats) Handler(p func() Policy, cache func() cacheView) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pol := p()
 		out := statsView{
@@ -97,6 +97,8 @@ func (s *Stats) Handler(p func() Policy) http.Handler {
 			}
 			out.Limiter.Limits[name] = limitView{Requests: l.Requests, WindowSeconds: seconds(l.Window), Limited: c.Load()}
 		}
+		out.Cache = cache()
+		out.Cache.TTL = pol.CacheTTL.String()
 		httpapi.WriteJSON(w, http.StatusOK, out)
 	})
 }
@@ -109,8 +111,16 @@ type statsView struct {
 		StoreErrors uint64               `json:"storeErrors"`
 		Limits      map[string]limitView `json:"limits"`
 	} `json:"limiter"`
-	CORSOrigins []string `json:"corsOrigins"`
-	FeaturesOff []string `json:"featuresOff"`
+	CORSOrigins []string  `json:"corsOrigins"`
+	FeaturesOff []string  `json:"featuresOff"`
+	Cache       cacheView `json:"cache"`
+}
+
+type cacheView struct {
+	TTL     string `json:"ttl"`
+	Entries int    `json:"entries"`
+	Hits    uint64 `json:"hits"`
+	Misses  uint64 `json:"misses"`
 }
 
 type routeView struct {

@@ -45,6 +45,7 @@ type Config struct {
 	BodyLimits  string `env:"BODY_LIMITS"`
 	CORSOrigins string `env:"CORS_ORIGINS"`
 	Features    string `env:"FEATURES"`
+	CacheTTL    string `env:"CATALOG_CACHE_TTL"`
 	// RateLimitStore is the Redis every replica counts in (keys rate:daprshop:*).
 	RateLimitStore   string        `env:"RATE_LIMIT_STORE" default:"redis://127.0.0.1:6379/0" validate:"required"`
 	RateLimitTimeout time.Duration `env:"RATE_LIMIT_TIMEOUT" default:"250ms" validate:"min=10ms,max=5s"`
@@ -57,7 +58,7 @@ func (c *Config) edgePolicy() (ports.Policy, error) {
 		return ports.Policy{}, err
 	}
 	return ports.ParsePolicy(defaults, ports.Settings{
-		RateLimits: c.RateLimits, Timeouts: c.Timeouts, BodyLimits: c.BodyLimits, CORSOrigins: c.CORSOrigins, Features: c.Features,
+		RateLimits: c.RateLimits, Timeouts: c.Timeouts, BodyLimits: c.BodyLimits, CORSOrigins: c.CORSOrigins, Features: c.Features, CacheTTL: c.CacheTTL,
 	}, liveconfig.Version(nil))
 }
 
