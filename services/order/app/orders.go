@@ -40,12 +40,12 @@ type PlaceInput struct {
 // it, never the body. A retry with the same Idempotency-Key and the same
 // request returns the same order (replayed) and starts nothing new; the same
 // key with another request is ErrKeyReused.
-func (os *Orders) Place(ctx context.Context, who identity.Principal, in PlaceInput) (*domain.Order, bool, error) {
-	o, err := domain.NewOrder(who.UserID, who.Email, in.IdempotencyKey, in.Lines, in.PaymentMethod, os.now())
+func (svc *Orders) Place(ctx context.Context, who identity.Principal, in PlaceInput) (*domain.Order, bool, error) {
+	o, err := domain.NewOrder(who.UserID, who.Email, in.IdempotencyKey, in.Lines, in.PaymentMethod, svc.now())
 	if err != nil {
 		return nil, false, err
 	}
-	existing, err := os.store.Insert(ctx, o)
+	existing, err := svc.store.Insert(ctx, o)
 	if err != nil {
 		return nil, false, err
 	}
@@ -58,22 +58,22 @@ func (os *Orders) Place(ctx context.Context, who identity.Principal, in PlaceInp
 	}
 	// Both calls are idempotent, so a retry also repairs a placement a crash
 	// cut short after the insert.
-	if err := os.store.AddToUser(ctx, o.UserID, o.ID); err != nil {
+	if err := svc.store.AddToUser(ctx, o.UserID, o.ID); err != nil {
 		return nil, false, err
 	}
-	if err := os.workflows.StartCheckout(ctx, o.ID); err != nil {
+	if err := svc.workflows.StartCheckout(ctx, o.ID); err != nil {
 		return nil, false, fmt.Errorf("start checkout of %s: %w", o.ID, err)
 	}
 	if !replayed {
-		os.metrics.Placed()
-		announce(ctx, os.events, events.TopicOrderCreated, o)
+		svc.metrics.Placed()
+		announce(ctx, svc.events, events.TopicOrderCreated, o)
 	}
 	return o, replayed, nil
 }
 
 // Get returns an order to its buyer or an admin.
-func (os *Orders) Get(ctx context.Context, who identity.Principal, id string) (*domain.Order, error) {
-	o, err := os.store.Get(ctx, id)
+func (svc *Orders) Get(ctx context.Context, who identity.Principal, id string) (*domain.Order, error) {
+	o, err := svc.store.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ type Page struct {
 }
 
 // ListByUser pages through a user's orders, newest first, for that user or an admin.
-func (os *Orders) ListByUser(ctx context.Context, who identity.Principal, userID string, limit int, cursor string) (Page, error) {
+func (svc *Orders) ListByUser(ctx context.Context, who identity.Principal, userID string, limit int, cursor string) (Page, error) {
 	if !who.CanAccess(userID) {
 		return Page{}, domain.ErrForbidden
 	}
@@ -101,7 +101,7 @@ func (os *Orders) ListByUser(ctx context.Context, who identity.Principal, userID
 	if limit < 1 || limit > 100 {
 		return Page{}, invalid.New("limit", "must be between 1 and 100")
 	}
-	ids, err := os.store.UserOrders(ctx, userID)
+	ids, err := svc.store.UserOrders(ctx, userID)
 	if err != nil {
 		return Page{}, err
 	}
@@ -118,7 +118,7 @@ func (os *Orders) ListByUser(ctx context.Context, who identity.Principal, userID
 	end := min(start+limit, len(ids))
 	page := Page{Total: len(ids), Items: []*domain.Order{}}
 	if start < end {
-		orders, err := os.store.GetMany(ctx, ids[start:end])
+		orders, err := svc.store.GetMany(ctx, ids[start:end])
 		if err != nil {
 			return Page{}, err
 		}
@@ -133,11 +133,11 @@ func (os *Orders) ListByUser(ctx context.Context, who identity.Principal, userID
 // Cancel asks for an order to be cancelled, by its buyer or an admin. The
 // checkout compensates (refund, release) at its next step; the answer is
 // the order as it stands. Cancelling twice is harmless.
-func (os *Orders) Cancel(ctx context.Context, who identity.Principal, id string) (*domain.Order, error) {
-	if _, err := os.Get(ctx, who, id); err != nil {
+func (svc *Orders) Cancel(ctx context.Context, who identity.Principal, id string) (*domain.Order, error) {
+	if _, err := svc.Get(ctx, who, id); err != nil {
 		return nil, err
 	}
-	o, err := os.store.Update(ctx, id, func(o *domain.Order) (bool, error) {
+	o, err := svc.store.Update(ctx, id, func(o *domain.Order) (bool, error) {
 		if o.Status == domain.StatusCancelled || o.CancelRequested {
 			return false, nil
 		}
@@ -145,14 +145,14 @@ func (os *Orders) Cancel(ctx context.Context, who identity.Principal, id string)
 			return false, fmt.Errorf("%w: a %s order cannot be cancelled", domain.ErrTransition, o.Status)
 		}
 		o.CancelRequested = true
-		o.UpdatedAt = os.now().UTC()
+		o.UpdatedAt = svc.now().UTC()
 		return true, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	if o.Status != domain.StatusCancelled {
-		if err := os.workflows.Notify(ctx, id, EventCancel); err != nil {
+		if err := svc.workflows.Notify(ctx, id, EventCancel); err != nil {
 			return nil, err
 		}
 	}
@@ -161,11 +161,11 @@ func (os *Orders) Cancel(ctx context.Context, who identity.Principal, id string)
 
 // SetStatus is an admin's status change: shipped (skips the rest of the
 // fulfilment wait), delivered, or cancelled (as Cancel).
-func (os *Orders) SetStatus(ctx context.Context, who identity.Principal, id string, to domain.Status) (*domain.Order, error) {
+func (svc *Orders) SetStatus(ctx context.Context, who identity.Principal, id string, to domain.Status) (*domain.Order, error) {
 	if !who.IsAdmin() {
 		return nil, domain.ErrForbidden
 	}
-	o, err := os.store.Get(ctx, id)
+	o, err := svc.store.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -177,16 +177,16 @@ func (os *Orders) SetStatus(ctx context.Context, who identity.Principal, id stri
 	}
 	switch to {
 	case domain.StatusCancelled:
-		return os.Cancel(ctx, who, id)
+		return svc.Cancel(ctx, who, id)
 	case domain.StatusShipped:
 		// Shipping is the checkout's step; tell it to ship now.
-		if err := os.workflows.Notify(ctx, id, EventShip); err != nil {
+		if err := svc.workflows.Notify(ctx, id, EventShip); err != nil {
 			return nil, err
 		}
 		return o, nil
 	case domain.StatusDelivered:
-		return os.store.Update(ctx, id, func(o *domain.Order) (bool, error) {
-			return o.MoveTo(domain.StatusDelivered, os.now(), "by "+who.UserID)
+		return svc.store.Update(ctx, id, func(o *domain.Order) (bool, error) {
+			return o.MoveTo(domain.StatusDelivered, svc.now(), "by "+who.UserID)
 		})
 	default:
 		return nil, fmt.Errorf("%w: %s is set by the checkout", domain.ErrTransition, to)

@@ -183,8 +183,3 @@ func (o *Order) MoveTo(to Status, at time.Time, note string) (bool, error) {
 
 // Cancellable reports whether a cancellation can still be honoured.
 func (o *Order) Cancellable() bool { return CanMove(o.Status, StatusCancelled) }
-
-// Final reports whether the checkout is over for this order.
-func (o *Order) Final() bool {
-	return o.Status == StatusShipped || o.Status == StatusDelivered || o.Status == StatusCancelled
-}

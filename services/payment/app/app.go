@@ -21,11 +21,12 @@ type Store interface {
 	Update(ctx context.Context, id string, change func(*domain.Payment) (bool, error)) (*domain.Payment, error)
 }
 
-// Outcome is a provider's answer to one charge attempt.
+// Outcome is a provider's answer to one charge attempt. Its zero value is
+// no answer, so an outcome never set cannot read as an approval.
 type Outcome int
 
 const (
-	Approved Outcome = iota
+	Approved Outcome = iota + 1
 	Declined
 	// Unavailable: the provider failed in a way worth retrying.
 	Unavailable

@@ -121,12 +121,3 @@ func (r *Reservation) SameLines(lines []Line) bool {
 func (r *Reservation) Open() bool {
 	return r.Status == StatusPending || r.Status == StatusReserved
 }
-
-// Final reports whether nothing will change the reservation any more.
-func (r *Reservation) Final() bool {
-	switch r.Status {
-	case StatusReleased, StatusExpired, StatusRejected, StatusReturned:
-		return true
-	}
-	return false
-}
