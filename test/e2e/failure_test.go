@@ -90,10 +90,11 @@ func crash(t *testing.T, run *runner.Run, gw client, admin string) {
 		statuses[fmt.Sprint(r.body["status"])]++
 	}
 	t.Logf("killing order + order-dapr; first 5 orders were %v", statuses)
+	// Kill returns once both processes have exited; Restart waits until
+	// they are ready again.
 	if err := run.Kill("order"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := run.Restart(ctx, "order"); err != nil {

@@ -19,7 +19,8 @@ import (
 const localPostgres = "host=localhost port=5432 user=postgres dbname=test sslmode=disable"
 
 // RepoComponent reads a component file of the repository (path relative to
-// its root) for a test: localhost:6379 becomes the test's Redis, the local
+// its root) for a test: localhost:6379 becomes the test's Redis, on the
+// database the test process holds alone (see RedisPubSub), the local
 // PostgreSQL DSN becomes $POSTGRES_DSN when set, and a non-empty keyPrefix
 // gives the store's keys a prefix of their own, so the test neither sees nor
 // disturbs other data.
@@ -31,7 +32,15 @@ func RepoComponent(t testing.TB, file, keyPrefix string) string {
 	}
 	c := string(b)
 	if strings.Contains(c, "localhost:6379") {
-		c = strings.ReplaceAll(c, "localhost:6379", Redis(t))
+		// On the Redis database this test process holds alone, never on
+		// `make run`'s (database 0).
+		addr := Redis(t)
+		db, err := processDB(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = strings.ReplaceAll(c, "localhost:6379", addr)
+		c = strings.Replace(c, "  metadata:\n", fmt.Sprintf("  metadata:\n    - name: redisDB\n      value: \"%d\"\n", db), 1)
 	}
 	if dsn := os.Getenv("POSTGRES_DSN"); dsn != "" {
 		c = strings.ReplaceAll(c, localPostgres, dsn)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	dapr "github.com/dapr/go-sdk/client"
+	"github.com/google/uuid"
 
 	"github.com/daprshop/platform/daprtest"
 	"github.com/daprshop/platform/statestore"
@@ -25,7 +26,8 @@ func TestDaprUserStoreContract(t *testing.T) {
 	}
 	for name, file := range profiles {
 		t.Run(name, func(t *testing.T) {
-			component := daprtest.RepoComponent(t, file, "")
+			// Keys of their own: the PostgreSQL table is the profile's.
+			component := daprtest.RepoComponent(t, file, "user-contract-"+uuid.NewString()[:8])
 			// The components are scoped to the app ID "user".
 			sc := daprtest.Start(t, daprtest.Options{AppID: "user", Resources: []string{component}})
 			client, err := dapr.NewClientWithAddress(sc.GRPCAddr())
