@@ -39,6 +39,8 @@ func TestReplicasBehindDiscovery(t *testing.T) {
 					o.Profiles = []string{"consul"}
 				}
 				o.Env["product"] = map[string]string{runner.EnvReplicas: "2"}
+				// Every read must reach a replica: no edge cache.
+				o.Env["gateway"]["CATALOG_CACHE_TTL"] = "0s"
 			})
 			replicasSuite(t, run, resolver)
 		})
