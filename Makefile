@@ -79,7 +79,7 @@ test-deploy: dapr ## the Dapr YAML, chart and Dockerfile checks and the Kubernet
 	@for m in $(DEPLOY_MODULES); do echo "go vet + go test $$m"; (cd $$m && GOWORK=off go vet ./... && GOWORK=off go test $(GO_TEST_FLAGS) ./...) || exit 1; done
 
 .PHONY: bench
-bench: dapr ## catalog read path through gateway + sidecars vs direct (req/s, p50, p99), and in-process benchmarks
+bench: dapr ## catalog reads (direct, gateway, edge cache), sidecar tax per hop, checkout knee; tables and plots in docs/bench
 	go test -run '^$$' -bench . -benchtime 1s github.com/daprshop/product/domain
 	go run ./tools/devrun/cmd/bench $(BENCH_ARGS)
 

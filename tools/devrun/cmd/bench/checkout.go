@@ -4,36 +4,58 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/daprshop/devrun/runner"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/daprshop/devrun/runner"
 )
 
-type checkoutResult struct {
+// checkoutStep is one offered rate's outcome.
+type checkoutStep struct {
+	offered                    float64
 	placed, shipped, cancelled int
-	latencies                  []time.Duration
+	latencies                  []time.Duration // POST sent → final transition, by the order's own clock
 	first, last                time.Time
 }
 
-func (c checkoutResult) throughput() float64 {
-	return float64(c.shipped+c.cancelled) / c.last.Sub(c.first).Seconds()
+func (c checkoutStep) completed() int { return c.shipped + c.cancelled }
+
+func (c checkoutStep) throughput() float64 {
+	if c.completed() == 0 {
+		return 0
+	}
+	return float64(c.completed()) / c.last.Sub(c.first).Seconds()
 }
 
-func (c checkoutResult) pct(p int) time.Duration {
+func (c checkoutStep) pct(p int) time.Duration {
 	if len(c.latencies) == 0 {
 		return 0
 	}
 	return c.latencies[(len(c.latencies)-1)*p/100]
 }
 
-// checkout places orders at a fixed rate for d (an open loop: arrivals do
-// not wait for earlier orders) and follows each from POST to shipped or
-// cancelled.
-func checkout(client *http.Client, gw, adminPassword string, rate float64, d time.Duration) (checkoutResult, error) {
-	call := func(method, path, token, key string, body any, out any) (int, error) {
+// keptUp tells whether the system completed what was offered: at least 90%
+// of the offered rate, with p99 under a second.
+func (c checkoutStep) keptUp() bool {
+	return c.completed() == c.placed && c.throughput() >= 0.9*c.offered && c.pct(99) <= time.Second
+}
+
+// shop is the buyers and products the checkout bench orders with: many of
+// each, so that no single record (a buyer's order list, a product's stock)
+// is the measured bottleneck.
+type shop struct {
+	call     func(method, path, token, key string, body, out any) (int, error)
+	buyers   []string // access tokens
+	products []string
+}
+
+func newShop(client *http.Client, gw, adminPassword string, buyers, products int) (*shop, error) {
+	s := &shop{}
+	s.call = func(method, path, token, key string, body, out any) (int, error) {
 		var rd io.Reader
 		if body != nil {
 			b, _ := json.Marshal(body)
@@ -58,83 +80,125 @@ func checkout(client *http.Client, gw, adminPassword string, rate float64, d tim
 		return resp.StatusCode, nil
 	}
 	login := func(email, password string) (string, error) {
-		var s struct {
+		var t struct {
 			AccessToken string `json:"accessToken"`
 		}
-		if code, err := call("POST", "/api/users/login", "", "", map[string]string{"email": email, "password": password}, &s); err != nil || code != 200 {
+		if code, err := s.call("POST", "/api/users/login", "", "", map[string]string{"email": email, "password": password}, &t); err != nil || code != 200 {
 			return "", fmt.Errorf("login %s: %d %v", email, code, err)
 		}
-		return s.AccessToken, nil
+		return t.AccessToken, nil
 	}
 	admin, err := login(runner.AdminEmail, adminPassword)
 	if err != nil {
-		return checkoutResult{}, err
+		return nil, err
 	}
-	buyerEmail := fmt.Sprintf("bench-%d@example.com", time.Now().UnixNano())
-	_, _ = call("POST", "/api/users/register", "", "", map[string]string{"email": buyerEmail, "name": "Bench", "password": "correct-horse-42"}, nil)
-	buyer, err := login(buyerEmail, "correct-horse-42")
-	if err != nil {
-		return checkoutResult{}, err
+	run := time.Now().UnixNano()
+	for i := range buyers {
+		email := fmt.Sprintf("bench-%d-%d@example.com", run, i)
+		if code, err := s.call("POST", "/api/users/register", "", "", map[string]string{"email": email, "name": "Bench", "password": "correct-horse-42"}, nil); err != nil || code != 201 {
+			return nil, fmt.Errorf("register %s: %d %v", email, code, err)
+		}
+		token, err := login(email, "correct-horse-42")
+		if err != nil {
+			return nil, err
+		}
+		s.buyers = append(s.buyers, token)
 	}
-	var products []string
-	for i := range 2 {
+	for i := range products {
 		var p struct {
 			ID string `json:"id"`
 		}
-		code, err := call("POST", "/api/products", admin, "", map[string]any{"name": fmt.Sprintf("Bench item %d", i), "category": "bench",
+		code, err := s.call("POST", "/api/products", admin, "", map[string]any{"name": fmt.Sprintf("Bench item %d", i), "category": "bench",
 			"price": map[string]any{"amount": 1000 + i, "currency": "EUR"}, "stock": 1_000_000}, &p)
 		if err != nil || code != 201 {
-			return checkoutResult{}, fmt.Errorf("create product: %d %v", code, err)
+			return nil, fmt.Errorf("create product: %d %v", code, err)
 		}
-		products = append(products, p.ID)
+		s.products = append(s.products, p.ID)
 	}
+	return s, nil
+}
 
-	var res checkoutResult
+type orderView struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	History []struct {
+		Status string    `json:"status"`
+		At     time.Time `json:"at"`
+	} `json:"history"`
+}
+
+func (o orderView) final() bool { return o.Status == "shipped" || o.Status == "cancelled" }
+
+// checkout places orders at a fixed rate for d (an open loop: arrivals do
+// not wait for earlier orders), each of two random products by a random
+// buyer, and follows each to shipped or cancelled. The time to the final
+// state is read from the order's own history (the same machine's clock),
+// so the status is polled rarely, with back-off, instead of loading the
+// system being measured.
+func (s *shop) checkout(rate float64, d time.Duration) checkoutStep {
+	res := checkoutStep{offered: rate}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	interval := time.Duration(float64(time.Second) / rate)
 	res.first = time.Now()
 	for i := 0; time.Since(res.first) < d; i++ {
-		next := res.first.Add(time.Duration(i) * interval)
-		time.Sleep(time.Until(next))
+		time.Sleep(time.Until(res.first.Add(time.Duration(i) * interval)))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(i), uint64(res.first.UnixNano())))
+			buyer := s.buyers[r.IntN(len(s.buyers))]
+			p := r.Perm(len(s.products))
 			start := time.Now()
-			var o struct {
-				ID     string `json:"id"`
-				Status string `json:"status"`
-			}
-			code, err := call("POST", "/api/orders", buyer, fmt.Sprintf("bench-%d-%d", start.UnixNano(), i), map[string]any{
+			var o orderView
+			code, err := s.call("POST", "/api/orders", buyer, fmt.Sprintf("bench-%d-%d", res.first.UnixNano(), i), map[string]any{
 				"paymentMethod": "tok_visa",
-				"lines":         []map[string]any{{"productId": products[0], "quantity": 1}, {"productId": products[1], "quantity": 2}},
+				"lines":         []map[string]any{{"productId": s.products[p[0]], "quantity": 1}, {"productId": s.products[p[1]], "quantity": 2}},
 			}, &o)
 			if err != nil || code != 201 {
 				return
 			}
-			for o.Status != "shipped" && o.Status != "cancelled" && time.Since(start) < time.Minute {
-				time.Sleep(20 * time.Millisecond)
-				_, _ = call("GET", "/api/orders/"+o.ID, buyer, "", nil, &o)
+			wait := 100 * time.Millisecond
+			for !o.final() && time.Since(start) < 2*time.Minute {
+				time.Sleep(wait)
+				wait = min(wait*3/2, time.Second)
+				_, _ = s.call("GET", "/api/orders/"+o.ID, buyer, "", nil, &o)
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			res.placed++
-			switch o.Status {
-			case "shipped":
-				res.shipped++
-			case "cancelled":
-				res.cancelled++
-			default:
+			if !o.final() || len(o.History) == 0 {
 				return
 			}
-			res.latencies = append(res.latencies, time.Since(start))
-			res.last = time.Now()
+			if o.Status == "shipped" {
+				res.shipped++
+			} else {
+				res.cancelled++
+			}
+			at := o.History[len(o.History)-1].At
+			res.latencies = append(res.latencies, at.Sub(start))
+			if at.After(res.last) {
+				res.last = at
+			}
 		}()
 	}
 	wg.Wait()
 	slices.Sort(res.latencies)
-	if res.shipped+res.cancelled == 0 {
-		return res, fmt.Errorf("no order completed")
+	return res
+}
+
+// knee offers each rate in turn until the system stops keeping up, and
+// returns every step; the knee is the last step that kept up.
+func (s *shop) knee(rates []float64, d time.Duration, progress func(checkoutStep)) []checkoutStep {
+	var steps []checkoutStep
+	for _, rate := range rates {
+		step := s.checkout(rate, d)
+		progress(step)
+		steps = append(steps, step)
+		if !step.keptUp() {
+			break
+		}
+		time.Sleep(2 * time.Second) // let queues drain between steps
 	}
-	return res, nil
+	return steps
 }

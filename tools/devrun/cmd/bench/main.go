@@ -3,10 +3,13 @@
 // product service (the baseline), in one run on one machine, so the ratio
 // between them is meaningful even where absolute figures are noisy.
 //
-//	go run ./tools/devrun/cmd/bench [-c 16] [-d 10s] [-products 10000]
+//	go run ./tools/devrun/cmd/bench [-c 16] [-d 10s] [-products 10000] [-rates 2,4,8] [-out docs/bench]
 //
 // It brings up its own isolated topology (free ports, Redis database 15,
-// which it empties first) and prints a Markdown table.
+// which it empties first), prints Markdown tables, writes them to
+// <out>/results.md and draws the checkout's curves as PNG files there. It
+// also measures the sidecar tax (hops.go) and finds the checkout's knee
+// (checkout.go).
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,12 +46,26 @@ func run() error {
 	duration := flag.Duration("d", 10*time.Second, "measured time per scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured time before each scenario")
 	products := flag.Int("products", 10000, "catalog size")
-	rate := flag.Float64("rate", 10, "checkout: orders placed per second (open loop)")
-	orders := flag.Duration("orders-for", 20*time.Second, "checkout: how long orders are placed")
+	rates := flag.String("rates", "2,4,6,8,10,12,16,20,24,32,48,64,96,128", "checkout: offered rates (orders/s, open loop) tried in turn until the system falls behind")
+	orders := flag.Duration("orders-for", 15*time.Second, "checkout: how long each rate is offered")
+	outDir := flag.String("out", "docs/bench", "where the report (results.md) and the plots (PNG) are written")
 	runFile := flag.String("f", "dapr.yaml", "multi-app run file")
 	hopRate := flag.Int("hop-rate", 500, "sidecar tax: calls per second (open loop)")
 	hopFor := flag.Duration("hop-for", 10*time.Second, "sidecar tax: measured time per path")
 	flag.Parse()
+	offered, err := parseRates(*rates)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return err
+	}
+	reportFile, err := os.Create(filepath.Join(*outDir, "results.md"))
+	if err != nil {
+		return err
+	}
+	defer reportFile.Close()
+	out := io.MultiWriter(os.Stdout, reportFile)
 
 	redis := os.Getenv("REDIS_ADDR")
 	if redis == "" {
@@ -135,10 +153,10 @@ func run() error {
 		}
 	}
 
-	fmt.Printf("Catalog read path, %d products, %d concurrent clients, %s per scenario, %s\n\n",
+	fmt.Fprintf(out, "Catalog read path, %d products, %d concurrent clients, %s per scenario, %s\n\n",
 		*products, *concurrency, *duration, time.Now().UTC().Format("2006-01-02"))
-	fmt.Println("| request | path | req/s | p50 | p99 | ÷ direct |")
-	fmt.Println("|---|---|---:|---:|---:|---|")
+	fmt.Fprintln(out, "| request | path | req/s | p50 | p99 | ÷ direct |")
+	fmt.Fprintln(out, "|---|---|---:|---:|---:|---|")
 	var d result
 	for i, r := range results {
 		s := scenarios[i]
@@ -148,42 +166,90 @@ func run() error {
 		} else {
 			ratio = fmt.Sprintf("%.2f× throughput, %.1f× p50", r.rps()/d.rps(), float64(r.pct(50))/float64(d.pct(50)))
 		}
-		fmt.Printf("| %s | %s | %.0f | %s | %s | %s |\n", s.name, s.path, r.rps(), ms(r.pct(50)), ms(r.pct(99)), ratio)
+		fmt.Fprintf(out, "| %s | %s | %.0f | %s | %s | %s |\n", s.name, s.path, r.rps(), ms(r.pct(50)), ms(r.pct(99)), ratio)
 	}
-	fmt.Println("\ndirect: the product service's own port (with the sidecar's app token);")
-	fmt.Println("gateway: client → gateway → gateway's daprd → product's daprd → product service;")
-	fmt.Println("with the cache, the gateway answers a read it answered less than 1 s ago itself.")
+	fmt.Fprintln(out, "\ndirect: the product service's own port (with the sidecar's app token);")
+	fmt.Fprintln(out, "gateway: client → gateway → gateway's daprd → product's daprd → product service;")
+	fmt.Fprintln(out, "with the cache, the gateway answers a read it answered less than 1 s ago itself.")
 
 	fmt.Fprintf(os.Stderr, "sidecar tax: %d calls/s for %s per path…\n", *hopRate, *hopFor)
 	hops, err := sidecarTax(topo, *hopRate, *hopFor)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nSidecar tax: GET /products/demo-00001 at %d calls/s (open loop, vegeta), %s per path\n\n", *hopRate, *hopFor)
-	fmt.Println("| path | p50 | p99 | p50 added | p99 added |")
-	fmt.Println("|---|---:|---:|---:|---:|")
+	fmt.Fprintf(out, "\nSidecar tax: GET /products/demo-00001 at %d calls/s (open loop, vegeta), %s per path\n\n", *hopRate, *hopFor)
+	fmt.Fprintln(out, "| path | p50 | p99 | p50 added | p99 added |")
+	fmt.Fprintln(out, "|---|---:|---:|---:|---:|")
 	for _, h := range hops {
-		fmt.Printf("| %s | %s | %s | +%s | +%s |\n", h.name, ms(h.p50), ms(h.p99), ms(h.p50-hops[0].p50), ms(h.p99-hops[0].p99))
+		fmt.Fprintf(out, "| %s | %s | %s | +%s | +%s |\n", h.name, ms(h.p50), ms(h.p99), ms(h.p50-hops[0].p50), ms(h.p99-hops[0].p99))
 	}
-	fmt.Println("\nDapr publishes +0.91 ms p50 and +2.04 ms p99 for two sidecars at 1,000 req/s on 8 vCPU.")
+	fmt.Fprintln(out, "\nDapr publishes +0.91 ms p50 and +2.04 ms p99 for two sidecars at 1,000 req/s on 8 vCPU.")
 
-	fmt.Fprintf(os.Stderr, "checkout: %.0f orders/s for %s…\n", *rate, *orders)
 	adminPassword, err := topo.AdminPassword()
 	if err != nil {
 		return err
 	}
-	co, err := checkout(client, gw, adminPassword, *rate, *orders)
+	sh, err := newShop(client, gw, adminPassword, 20, 50)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nCheckout, %.0f orders/s offered for %s (open loop), fulfilment delay 0: %d orders, %d shipped, %d cancelled\n\n",
-		*rate, *orders, co.placed, co.shipped, co.cancelled)
-	fmt.Println("| completed orders/s | POST → final p50 | p99 | max |")
-	fmt.Println("|---:|---:|---:|---:|")
-	fmt.Printf("| %.1f | %s | %s | %s |\n", co.throughput(), ms(co.pct(50)), ms(co.pct(99)), ms(co.pct(100)))
-	fmt.Println("\nEach order: validate the buyer, price 2 lines from the catalog, reserve, charge, commit, mark paid,")
-	fmt.Println("ship; every step a workflow activity, every call through two sidecars.")
+	steps := sh.knee(offered, *orders, func(c checkoutStep) {
+		fmt.Fprintf(os.Stderr, "checkout at %g/s: %d of %d completed, %.1f/s, p99 %s\n", c.offered, c.completed(), c.placed, c.throughput(), ms(c.pct(99)))
+	})
+	kneeAt := 0.0
+	for _, st := range steps {
+		if st.keptUp() {
+			kneeAt = st.offered
+		}
+	}
+	var at75 *checkoutStep
+	if kneeAt > 0 {
+		fmt.Fprintf(os.Stderr, "checkout at 75%% of the knee (%g/s)…\n", 0.75*kneeAt)
+		st := sh.checkout(0.75*kneeAt, *orders)
+		at75 = &st
+	}
+	fmt.Fprintf(out, "\nCheckout, each rate offered for %s (open loop), 20 buyers, 50 products, 2 lines an order, fulfilment delay 0\n\n", *orders)
+	fmt.Fprintln(out, "| offered orders/s | placed | shipped | cancelled | completed orders/s | POST → final p50 | p99 | max | kept up |")
+	fmt.Fprintln(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	row := func(st checkoutStep, note string) {
+		fmt.Fprintf(out, "| %s | %d | %d | %d | %.1f | %s | %s | %s | %s |\n", note, st.placed, st.shipped, st.cancelled,
+			st.throughput(), ms(st.pct(50)), ms(st.pct(99)), ms(st.pct(100)), yesNo(st.keptUp()))
+	}
+	for _, st := range steps {
+		row(st, fmt.Sprintf("%g", st.offered))
+	}
+	if at75 != nil {
+		row(*at75, fmt.Sprintf("%g (75%% of the knee)", at75.offered))
+	}
+	fmt.Fprintf(out, "\nKnee: %g orders/s (the last rate completed at 90%% or more with p99 under 1 s).\n", kneeAt)
+	fmt.Fprintln(out, "Each order: validate the buyer, price 2 lines from the catalog, reserve, charge, commit, mark paid,")
+	fmt.Fprintln(out, "ship; every step a workflow activity, every call through two sidecars. The time to the final state")
+	fmt.Fprintln(out, "is the order's own last transition time minus the moment the POST was sent; each order's status")
+	fmt.Fprintln(out, "is polled with back-off (100 ms, then 1.5× up to 1 s), so polling is a small part of the load.")
+	if err := plotCheckout(*outDir, steps); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "report and plots in %s\n", *outDir)
 	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func parseRates(list string) ([]float64, error) {
+	var rates []float64
+	for _, f := range strings.Split(list, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || r <= 0 {
+			return nil, fmt.Errorf("-rates: %q is not a positive number", f)
+		}
+		rates = append(rates, r)
+	}
+	return rates, nil
 }
 
 type scenario struct {
