@@ -19,22 +19,23 @@ func plotCheckout(dir string, steps []checkoutStep) error {
 		done = append(done, plotter.XY{X: st.offered, Y: st.throughput()})
 		ideal = append(ideal, plotter.XY{X: st.offered, Y: st.offered})
 	}
-	lat := plot.New()
-	lat.Title.Text = "Checkout: POST → final state against offered rate"
-	lat.X.Label.Text = "offered orders/s"
-	lat.Y.Label.Text = "ms"
-	if err := plotutil.AddLinePoints(lat, "p50", p50, "p99", p99); err != nil {
+	if err := savePlot(filepath.Join(dir, "checkout-latency.png"), "Checkout: POST → final state against offered rate", "ms",
+		"p50", p50, "p99", p99); err != nil {
 		return err
 	}
-	if err := lat.Save(8*vg.Inch, 4.5*vg.Inch, filepath.Join(dir, "checkout-latency.png")); err != nil {
+	return savePlot(filepath.Join(dir, "checkout-throughput.png"), "Checkout: completed against offered rate", "completed orders/s",
+		"completed", done, "offered", ideal)
+}
+
+// savePlot draws named series (name, XYs, name, XYs, ...) against the
+// offered rate.
+func savePlot(path, title, yLabel string, series ...any) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "offered orders/s"
+	p.Y.Label.Text = yLabel
+	if err := plotutil.AddLinePoints(p, series...); err != nil {
 		return err
 	}
-	thr := plot.New()
-	thr.Title.Text = "Checkout: completed against offered rate"
-	thr.X.Label.Text = "offered orders/s"
-	thr.Y.Label.Text = "completed orders/s"
-	if err := plotutil.AddLinePoints(thr, "completed", done, "offered", ideal); err != nil {
-		return err
-	}
-	return thr.Save(8*vg.Inch, 4.5*vg.Inch, filepath.Join(dir, "checkout-throughput.png"))
+	return p.Save(8*vg.Inch, 4.5*vg.Inch, path)
 }
