@@ -4,6 +4,7 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -41,8 +42,11 @@ type Base struct {
 	// neither).
 	AdminPort          int    `env:"ADMIN_PORT" validate:"min=0,max=65535"`
 	AdminListenAddress string `env:"ADMIN_LISTEN_ADDRESS" default:"127.0.0.1" validate:"ip"`
-	AppID              string `env:"APP_ID"`
-	LogLevel           string `env:"LOG_LEVEL" default:"info" validate:"oneof=debug info warn error"`
+	// Profiling serves Go's pprof endpoints on the admin port (README,
+	// "Measured here"); it needs ADMIN_PORT.
+	Profiling bool   `env:"PROFILING"`
+	AppID     string `env:"APP_ID"`
+	LogLevel  string `env:"LOG_LEVEL" default:"info" validate:"oneof=debug info warn error"`
 	// SecretStore is the Dapr secret store component the service reads keys from.
 	SecretStore string `env:"SECRET_STORE" default:"secretstore" validate:"required"`
 	// StartupTimeout bounds start-up work that waits on the sidecar.
@@ -127,6 +131,10 @@ func (b *Base) Serve(ctx context.Context, router *mux.Router, log *zap.Logger, c
 // (the gateway's edge and admin routes); the rest of opts is filled here.
 func (b *Base) ServeWith(ctx context.Context, router *mux.Router, opts httpapi.Options, tasks ...httpserver.StartupTask) error {
 	log := opts.Log
+	if b.Profiling && b.AdminPort == 0 {
+		return errors.New("PROFILING needs ADMIN_PORT: profiles are served on the admin port only")
+	}
+	opts.Profiling = b.Profiling
 	ready := health.Checks{"sidecar": sidecar.Check(b.Sidecar, &http.Client{Timeout: 2 * time.Second})}
 	maps.Copy(ready, opts.Ready)
 	opts.Metrics = middleware.NewHTTPMetrics(opts.Collectors...)

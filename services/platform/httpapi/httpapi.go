@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +56,9 @@ type Options struct {
 	// serve on a port of their own (the gateway's public port must not
 	// show them).
 	SeparateAdmin bool
+	// Profiling serves Go's pprof endpoints (/debug/pprof/) on the admin
+	// port, the only place they may be: they expose the process's memory.
+	Profiling bool
 	// Edge, when set, wraps the router inside the observability middleware:
 	// what must see requests no route matches (CORS preflights).
 	Edge func(http.Handler) http.Handler
@@ -88,6 +92,13 @@ func AdminHandler(o Options) http.Handler {
 	r.Handle("/metrics", o.Metrics.Handler()).Methods(http.MethodGet)
 	if o.AdminRoutes != nil {
 		o.AdminRoutes(r)
+	}
+	if o.Profiling {
+		r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		r.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		r.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		r.PathPrefix("/debug/pprof/").HandlerFunc(pprof.Index)
 	}
 	return r
 }

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+
 	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/middleware"
 )
 
 // No ID in a path can name another path: dot segments and encoded
@@ -37,5 +40,29 @@ func TestRouterRefusesIDsThatAreNotIDs(t *testing.T) {
 		if want == 400 && !strings.Contains(rec.Body.String(), `"id"`) {
 			t.Errorf("%s: no field message for id: %s", path, rec.Body)
 		}
+	}
+}
+
+// pprof is served on the admin port only when asked for, and never on the
+// service's own port.
+func TestProfilingOnTheAdminPortOnly(t *testing.T) {
+	opts := httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics(), SeparateAdmin: true, Profiling: true}
+	status := func(h http.Handler, path string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code
+	}
+	if got := status(httpapi.AdminHandler(opts), "/debug/pprof/"); got != 200 {
+		t.Errorf("admin port with profiling: %d", got)
+	}
+	if got := status(httpapi.AdminHandler(opts), "/debug/pprof/heap"); got != 200 {
+		t.Errorf("heap profile: %d", got)
+	}
+	if got := status(httpapi.Handler(httpapi.NewRouter(), opts), "/debug/pprof/"); got != 404 {
+		t.Errorf("service port: %d", got)
+	}
+	opts.Profiling = false
+	if got := status(httpapi.AdminHandler(opts), "/debug/pprof/"); got != 404 {
+		t.Errorf("admin port without profiling: %d", got)
 	}
 }
