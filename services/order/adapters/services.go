@@ -12,6 +12,7 @@ import (
 	"github.com/daprshop/order/domain"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/invoke"
+	"github.com/daprshop/platform/paymentapi"
 )
 
 // Services reaches the user, product and payment services through the
@@ -107,9 +108,12 @@ func (s *Services) Refund(ctx context.Context, paymentID, key string) error {
 	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments/" + pathid.Segment(paymentID) + "/refund",
 		Body: map[string]any{"refundKey": key}}, nil)
 	var ie *invoke.Error
-	if errors.As(err, &ie) && ie.Status == http.StatusConflict {
+	if errors.As(err, &ie) && ie.Type == paymentapi.ProblemOverRefund {
+		// Everything charged has been given back already.
 		return fmt.Errorf("%w: %s", app.ErrNothingToRefund, ie.Detail)
 	}
+	// Anything else stays an error: a charge not ended yet is refunded when
+	// the compensation is retried; a reused key with another amount is a bug.
 	return err
 }
 

@@ -417,6 +417,6 @@ func (c *Checkout) Compensate(ctx context.Context, in Compensation) error {
 	return nil
 }
 
-// ErrNothingToRefund means the payment was never captured (declined): there
-// is no money to give back.
+// ErrNothingToRefund means everything the payment took has been given back
+// already. (A declined payment's refund succeeds: nothing was taken.)
 var ErrNothingToRefund = errors.New("nothing to refund")

@@ -3,7 +3,6 @@
 package ports
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 
@@ -108,19 +107,4 @@ func (h *HTTP) refund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpapi.WriteJSON(w, http.StatusOK, p)
-}
-
-// writeError is the one place domain errors become HTTP statuses.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		err = problem.New(http.StatusNotFound, "no such payment")
-	case errors.Is(err, domain.ErrMismatch), errors.Is(err, domain.ErrNotCaptured),
-		errors.Is(err, domain.ErrOverRefund), errors.Is(err, domain.ErrRefundMismatch):
-		err = problem.New(http.StatusConflict, err.Error())
-	case errors.Is(err, app.ErrUnavailable):
-		w.Header().Set("Retry-After", "1")
-		err = problem.New(http.StatusServiceUnavailable, err.Error())
-	}
-	httpapi.WriteError(w, r, err)
 }

@@ -38,6 +38,7 @@ func New(sc sidecar.Config, timeout time.Duration) *Client {
 type Error struct {
 	App, Method string
 	Status      int
+	Type        string // the problem's type, when the answer was a problem
 	Detail      string // the problem's detail, or the body
 }
 
@@ -94,10 +95,14 @@ func (cl *Client) Do(ctx context.Context, c Call, out any) error {
 	if resp.StatusCode/100 != 2 {
 		e := &Error{App: c.App, Method: c.Method + " " + c.Path, Status: resp.StatusCode, Detail: string(bytes.TrimSpace(data))}
 		var p struct {
+			Type   string `json:"type"`
 			Detail string `json:"detail"`
 		}
-		if json.Unmarshal(data, &p) == nil && p.Detail != "" {
-			e.Detail = p.Detail
+		if json.Unmarshal(data, &p) == nil {
+			e.Type = p.Type
+			if p.Detail != "" {
+				e.Detail = p.Detail
+			}
 		}
 		return e
 	}

@@ -40,6 +40,14 @@ func New(status int, detail string) *Problem {
 	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
 }
 
+// Typed is New with a problem type of its own: a URI that names the cause,
+// so a caller can act on it without parsing the detail.
+func Typed(status int, typ, detail string) *Problem {
+	p := New(status, detail)
+	p.Type = typ
+	return p
+}
+
 // Invalid is the 400 answer for a body that failed validation.
 func Invalid(errs []FieldError) *Problem {
 	p := New(http.StatusBadRequest, "the request has invalid fields")

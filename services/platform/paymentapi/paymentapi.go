@@ -1,0 +1,25 @@
+// Package paymentapi is the contract of the payment service's API with its
+// callers beyond the payloads: the problem types its refusals carry, so the
+// order service can tell them apart instead of reading every 409 alike.
+// It imports nothing of Dapr or of either service.
+package paymentapi
+
+// Problem types (RFC 9457 "type") of the payment service's answers.
+const (
+	// ProblemNotFound: no payment has this ID (404).
+	ProblemNotFound = "urn:daprshop:problem:payment:not-found"
+	// ProblemChargeMismatch: the order was already charged with another
+	// amount or payment method (409).
+	ProblemChargeMismatch = "urn:daprshop:problem:payment:charge-mismatch"
+	// ProblemNotCaptured: the charge has not ended yet, so there is nothing
+	// to refund yet; ask again later (409).
+	ProblemNotCaptured = "urn:daprshop:problem:payment:not-captured"
+	// ProblemOverRefund: the refund would exceed what is left of the
+	// charge: everything has been given back already (409).
+	ProblemOverRefund = "urn:daprshop:problem:payment:over-refund"
+	// ProblemRefundKeyReused: the refund key was used with another amount (409).
+	ProblemRefundKeyReused = "urn:daprshop:problem:payment:refund-key-reused"
+	// ProblemProviderUnavailable: the provider failed in a way worth
+	// retrying (503).
+	ProblemProviderUnavailable = "urn:daprshop:problem:payment:provider-unavailable"
+)
