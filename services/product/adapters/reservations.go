@@ -9,6 +9,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 
 	"github.com/daprshop/platform/statestore"
+	"github.com/daprshop/product/app"
 	"github.com/daprshop/product/domain"
 )
 
@@ -74,10 +75,6 @@ func (d *DaprReservations) Update(ctx context.Context, orderID string, change fu
 	return &r, nil
 }
 
-// ExpiryJobPrefix starts the name of every reservation expiry job; the
-// sidecar calls POST /job/<name> when one is due.
-const ExpiryJobPrefix = "reservation-expiry-"
-
 // jobScheduler is the part of the go-sdk client that schedules jobs.
 type jobScheduler interface {
 	ScheduleJob(ctx context.Context, job *dapr.Job) error
@@ -96,7 +93,7 @@ func NewDaprExpiry(client jobScheduler) *DaprExpiry { return &DaprExpiry{client:
 func (d *DaprExpiry) ScheduleExpiry(ctx context.Context, orderID string, at time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	job := dapr.NewJob(ExpiryJobPrefix+orderID,
+	job := dapr.NewJob(app.ExpiryJobPrefix+orderID,
 		dapr.WithJobDueTime(at.UTC().Format(time.RFC3339)),
 		// If the app is down when the job is due, keep trying for 10 minutes.
 		dapr.WithJobConstantFailurePolicyInterval(5*time.Second),

@@ -351,3 +351,8 @@ func (inv *Inventory) announce(ctx context.Context, topic string, r *domain.Rese
 		ID: topic + "/" + r.OrderID, Topic: topic, Subject: r.OrderID, Data: data,
 	})
 }
+
+// ExpiryJobPrefix starts the name of every reservation expiry job: the
+// scheduler adapter names jobs with it, and the sidecar calls
+// POST /job/<name> when one is due.
+const ExpiryJobPrefix = "reservation-expiry-"

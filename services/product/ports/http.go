@@ -16,7 +16,6 @@ import (
 	"github.com/daprshop/platform/problem"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/validate"
-	"github.com/daprshop/product/adapters"
 	"github.com/daprshop/product/app"
 	"github.com/daprshop/product/domain"
 )
@@ -279,7 +278,7 @@ func (h *HTTP) job(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := mux.Vars(r)["name"]
-	orderID, ok := strings.CutPrefix(name, adapters.ExpiryJobPrefix)
+	orderID, ok := strings.CutPrefix(name, app.ExpiryJobPrefix)
 	if !ok {
 		// An unknown job will never succeed: answer 2xx so the scheduler drops it.
 		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "job": name})
