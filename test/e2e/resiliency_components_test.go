@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -17,9 +18,10 @@ import (
 // real sidecar (as "product", one of their scopes) whose state store and
 // pub/sub reach the machine's Redis through a fault proxy, and shows the
 // component policies act: a stalled store is cut at the state timeout on
-// each attempt and retried maxRetries times; an unreachable broker opens the
-// pub/sub breaker, which then fails publishes fast, half-opens after its
-// timeout and closes on a success.
+// each attempt and retried maxRetries times; the workflow store and the
+// email binding are cut at their timeouts once, unretried; an unreachable
+// broker opens the pub/sub breaker, which then fails publishes fast,
+// half-opens after its timeout and closes on a success.
 func TestComponentPoliciesAct(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: starts daprd")
@@ -36,6 +38,11 @@ func TestComponentPoliciesAct(t *testing.T) {
 		Resources: []string{
 			daprtest.RedisState(t, "product-store", proxy.addr()),
 			daprtest.RedisPubSub(t, proxy.addr()),
+			// Stand-ins under the names the policies target: the workflow
+			// engine's store, and the email binding (a Redis binding here:
+			// the local-file one cannot be made slow).
+			daprtest.RedisState(t, "order-workflow-store", proxy.addr()),
+			redisBinding("email", proxy.addr()),
 		},
 		ResourcesDirs: []string{filepath.Join(root, "dapr-config", "resiliency")},
 	})
@@ -81,6 +88,25 @@ func TestComponentPoliciesAct(t *testing.T) {
 		}
 	})
 
+	// Components without retries: one attempt, cut at the component's timeout.
+	for _, tc := range []struct {
+		name, method, path, body string
+		timeout                  time.Duration
+	}{
+		{"the workflow store", "GET", "/v1.0/state/order-workflow-store/" + key, "", 5 * time.Second},
+		{"the email binding", "POST", "/v1.0/bindings/email", `{"operation":"create","data":"hello","metadata":{"key":"` + key + `"}}`, 10 * time.Second},
+	} {
+		t.Run(tc.name+" is cut at its timeout and not retried", func(t *testing.T) {
+			proxy.set("stall")
+			status, body, took := do(tc.method, tc.path, tc.body)
+			proxy.set("pass")
+			t.Logf("stalled: %d after %s: %s", status, took.Round(time.Millisecond), body)
+			if status < 500 || took < tc.timeout || took > tc.timeout+2*time.Second {
+				t.Errorf("want one attempt cut at %s, got %d after %s", tc.timeout, status, took)
+			}
+		})
+	}
+
 	t.Run("an unreachable broker opens the pub/sub breaker, which half-opens and closes", func(t *testing.T) {
 		publish := func() (int, string, time.Duration) {
 			return do("POST", "/v1.0/publish/pubsub/product.updated", `{"id":"p1"}`)
@@ -115,4 +141,22 @@ func TestComponentPoliciesAct(t *testing.T) {
 			}
 		}
 	})
+}
+
+// redisBinding is a bindings.redis component named name on the Redis at
+// addr, whose client waits and retries longer than any policy: only the
+// resiliency policy can end a stalled call.
+func redisBinding(name, addr string) string {
+	return fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: {name: %s}
+spec:
+  type: bindings.redis
+  version: v1
+  metadata:
+    - {name: redisHost, value: "%s"}
+    - {name: readTimeout, value: "60s"}
+    - {name: writeTimeout, value: "60s"}
+    - {name: redisMaxRetries, value: "0"}
+`, name, addr)
 }
