@@ -51,7 +51,7 @@ func replicasSuite(t *testing.T, run *runner.Run, resolver string) {
 	gw := client{t: t, base: run.AppURL("gateway")}
 	served := func(replica string) int {
 		t.Helper()
-		return productReads(t, run.ReplicaURL(replica))
+		return productReads(t, run.AppURL(replica))
 	}
 
 	t.Run("reads spread across both replicas", func(t *testing.T) {

@@ -214,7 +214,7 @@ func (r *Run) signalApp(name string, sig syscall.Signal) error {
 // Restart starts an app killed by Kill, and its sidecar, on the same ports
 // and waits until both are ready.
 func (r *Run) Restart(ctx context.Context, appID string) error {
-	a := r.appNamed(appID)
+	a := r.app(appID)
 	if a == nil {
 		return fmt.Errorf("no app %q", appID)
 	}

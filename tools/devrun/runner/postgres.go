@@ -54,7 +54,7 @@ func (r *Run) isolatePostgres(ctx context.Context, runID string) error {
 	})
 }
 
-func pgExec(ctx context.Context, connString, sql string) error {
+func pgExec(ctx context.Context, connString, sql string, args ...any) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, connString)
@@ -62,7 +62,7 @@ func pgExec(ctx context.Context, connString, sql string) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	_, err = conn.Exec(ctx, sql)
+	_, err = conn.Exec(ctx, sql, args...)
 	return err
 }
 
@@ -131,14 +131,6 @@ CREATE TRIGGER ` + fn + ` AFTER INSERT OR UPDATE ON ` + t + ` FOR EACH ROW EXECU
 // stays a row with an empty value, which the services read as "not set"
 // (a DELETE would announce the old row).
 func setPostgresConfig(ctx context.Context, cs, table, key, value string) error {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, cs)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	_, err = conn.Exec(ctx, `INSERT INTO `+pgx.Identifier{table}.Sanitize()+` (key, value, version) VALUES ($1, $2, $3)
+	return pgExec(ctx, cs, `INSERT INTO `+pgx.Identifier{table}.Sanitize()+` (key, value, version) VALUES ($1, $2, $3)
 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version`, key, value, time.Now().UTC().Format(time.RFC3339Nano))
-	return err
 }

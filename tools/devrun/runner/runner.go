@@ -85,7 +85,6 @@ type Run struct {
 	overlays []string // Configuration files layered over every app's own (isolate.go)
 	mdns     bool     // a FreePorts run that resolves through mDNS (Options.MDNS)
 	cleanups []func() // run by Stop after every process has stopped
-	redisDB  int      // the Redis database of an isolated run
 	// wantCollector starts the bundled trace collector; traceEndpoint is
 	// where the sidecars export spans (TraceEndpoint, or that collector).
 	wantCollector bool
@@ -369,8 +368,9 @@ func (r *Run) Stop() {
 	})
 }
 
-// appNamed finds an app's process by name (an app ID, or "product-2").
-func (r *Run) appNamed(name string) *app {
+// app finds an app's process by name: its app ID names its first (or
+// only) replica, "product-2" the second.
+func (r *Run) app(name string) *app {
 	for _, a := range r.apps {
 		if a.name() == name {
 			return a
@@ -379,24 +379,8 @@ func (r *Run) appNamed(name string) *app {
 	return nil
 }
 
-// ReplicaURL is the base URL of one replica's own HTTP port ("product-2").
-func (r *Run) ReplicaURL(name string) string {
-	if a := r.appNamed(name); a != nil {
-		return "http://localhost:" + strconv.Itoa(a.AppPort)
-	}
-	return ""
-}
-
-func (r *Run) app(appID string) *app {
-	for _, a := range r.apps {
-		if a.AppID == appID {
-			return a
-		}
-	}
-	return nil
-}
-
-// AppURL is the base URL of an app's own HTTP port.
+// AppURL is the base URL of an app's own HTTP port; a replica is named by
+// its process name ("product-2").
 func (r *Run) AppURL(appID string) string {
 	if a := r.app(appID); a != nil {
 		return "http://localhost:" + strconv.Itoa(a.AppPort)
