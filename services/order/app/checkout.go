@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dapr/durabletask-go/workflow"
@@ -99,6 +100,10 @@ func NewCheckout(store Store, users Users, catalog Catalog, inv Inventory, pay P
 	return &Checkout{store: store, users: users, catalog: catalog, inventory: inv, payments: pay, events: pub, cfg: cfg, now: time.Now}
 }
 
+// paymentSteps run in turn until the order is paid; ActShip follows the
+// fulfilment window.
+var paymentSteps = []string{ActValidateBuyer, ActPrice, ActReserve, ActCharge, ActCommit, ActMarkPaid}
+
 // Run is the workflow. It must be deterministic: all I/O is in activities.
 func (c *Checkout) Run(ctx *workflow.WorkflowContext) (any, error) {
 	var in CheckoutInput
@@ -115,13 +120,23 @@ func (c *Checkout) Run(ctx *workflow.WorkflowContext) (any, error) {
 	compensate := func(reason, cause string) (any, error) {
 		return c.compensate(ctx, Compensation{OrderID: orderID, Reason: reason, Cause: cause, Origin: in.Origin})
 	}
-	for _, step := range []string{ActValidateBuyer, ActPrice, ActReserve, ActCharge, ActCommit, ActMarkPaid} {
+	// run runs a step; when it fails or refuses, the saga compensates and
+	// stopped is true, with the compensation's result.
+	run := func(step string) (stopped bool, res any, err error) {
 		s, err := call(step)
-		if err != nil {
-			return compensate(fmt.Sprintf("%s failed: %v", step, err), step+"-failed")
+		switch {
+		case err != nil:
+			res, err = compensate(fmt.Sprintf("%s failed: %v", step, err), step+"-failed")
+			return true, res, err
+		case !s.OK:
+			res, err = compensate(s.Reason, stoppedAt(step, s))
+			return true, res, err
 		}
-		if !s.OK {
-			return compensate(s.Reason, stoppedAt(step, s))
+		return false, nil, nil
+	}
+	for _, step := range paymentSteps {
+		if stopped, res, err := run(step); stopped {
+			return res, err
 		}
 		ctx.SetCustomStatus(step)
 	}
@@ -132,12 +147,8 @@ func (c *Checkout) Run(ctx *workflow.WorkflowContext) (any, error) {
 	if err := ctx.WaitForExternalEvent("fulfilment", c.cfg.Fulfilment).Await(&event); err == nil && event == EventCancel {
 		return compensate(cancelledOnRequest, CauseRequested)
 	}
-	s, err := call(ActShip)
-	if err != nil {
-		return compensate(fmt.Sprintf("%s failed: %v", ActShip, err), ActShip+"-failed")
-	}
-	if !s.OK {
-		return compensate(s.Reason, stoppedAt(ActShip, s))
+	if stopped, res, err := run(ActShip); stopped {
+		return res, err
 	}
 	return string(domain.StatusShipped), nil
 }
@@ -368,7 +379,7 @@ const cancelledOnRequest = "cancelled on request"
 // show each at zero before it first happens).
 func Causes() []string {
 	out := []string{CauseRequested, "other"}
-	for _, step := range []string{ActValidateBuyer, ActPrice, ActReserve, ActCharge, ActCommit, ActMarkPaid, ActShip} {
+	for _, step := range append(slices.Clone(paymentSteps), ActShip) {
 		out = append(out, step, step+"-failed")
 	}
 	return out
