@@ -2,12 +2,13 @@ package e2e
 
 import (
 	"fmt"
-	"github.com/daprshop/devrun/runner"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/daprshop/devrun/runner"
 )
 
 // catalog exercises the product service through the gateway: anonymous

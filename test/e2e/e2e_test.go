@@ -71,10 +71,7 @@ func TestThroughTheGateway(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts the whole topology")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := daprtest.RepoRoot(t)
 	// Free ports and a state folder of its own, so a `make run` may go on beside it.
 	run := startRun(t, root, nil, nil)
 

@@ -3,13 +3,13 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/daprshop/devrun/runner"
+	"github.com/daprshop/platform/daprtest"
 )
 
 // TestTheEdge checks, through the real gateway and sidecars, what the
@@ -20,10 +20,7 @@ func TestTheEdge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts the whole topology")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := daprtest.RepoRoot(t)
 	run := startRun(t, root, nil, nil, map[string]map[string]string{"gateway": {
 		"RATE_LIMITS":  "users=100000/1m,products=5/1m,orders=100000/1m,payments=100000/1m,admin=100000/1m,global=100000/1m",
 		"CORS_ORIGINS": "https://shop.example",

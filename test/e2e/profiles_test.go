@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/daprshop/devrun/runner"
+	"github.com/daprshop/platform/daprtest"
 )
 
 // TestComponentProfiles runs one suite on every component profile (the
@@ -24,10 +25,7 @@ func TestComponentProfiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts the whole topology once per profile")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := daprtest.RepoRoot(t)
 	profiles := profilesToTest(t, root)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

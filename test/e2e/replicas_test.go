@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/daprshop/devrun/runner"
+	"github.com/daprshop/platform/daprtest"
 )
 
 // TestReplicasBehindDiscovery runs two product replicas, each beside its own
@@ -27,10 +27,7 @@ func TestReplicasBehindDiscovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts the whole topology")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := daprtest.RepoRoot(t)
 	for _, resolver := range []string{"sqlite", "mdns", "consul"} {
 		t.Run(resolver, func(t *testing.T) {
 			run := startRunWith(t, root, func(o *runner.Options) {

@@ -27,10 +27,7 @@ func TestComponentPoliciesAct(t *testing.T) {
 		t.Skip("integration test: starts daprd")
 	}
 	t.Parallel() // one sidecar, mostly waiting: it overlaps the whole-topology tests
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := daprtest.RepoRoot(t)
 	key := "resiliency-" + uuid.NewString()
 	proxy := startFaultProxy(t, daprtest.Redis(t))
 	sc := daprtest.Start(t, daprtest.Options{

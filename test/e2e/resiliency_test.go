@@ -22,10 +22,7 @@ func TestResiliencyPoliciesAct(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: starts daprd")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := daprtest.RepoRoot(t)
 	var mu sync.Mutex
 	hits := map[string]int{}
 	count := func(path string) int {

@@ -8,12 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/daprshop/devrun/runner"
+	"github.com/daprshop/platform/daprtest"
 )
 
 // sidecarCall calls an app's sidecar API as a local process would, with the
@@ -43,10 +43,7 @@ func TestTheBoundaryBehindTheGateway(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts the whole topology")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := daprtest.RepoRoot(t)
 	// A short login-failure window, so the throttling test can outwait it.
 	run := startRun(t, root, nil, nil, map[string]map[string]string{"user": {"LOGIN_FAILURE_WINDOW": "5s"}})
 	apps := []string{"gateway", "user", "product", "order", "payment", "notification"}

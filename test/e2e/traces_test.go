@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"net"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/daprshop/devrun/runner"
+	"github.com/daprshop/platform/daprtest"
 )
 
 // collector is an OTLP/gRPC trace receiver for the test: it keeps every span
@@ -63,10 +63,7 @@ func TestOneCheckoutIsOneTrace(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts the whole topology")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := daprtest.RepoRoot(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
