@@ -110,9 +110,8 @@ func (r *Run) setEnv(name, value string) {
 }
 
 func (r *Run) useFreePorts() error {
-	pick := func(int) (int, error) { return freeport.Pick() }
 	for _, a := range r.apps {
-		if err := a.movePorts(pick); err != nil {
+		if err := a.movePorts(anyFreePort); err != nil {
 			return err
 		}
 	}

@@ -140,7 +140,7 @@ func (r *Run) addReplicas(freePorts bool) error {
 		}
 		for _, c := range more {
 			if freePorts {
-				if err := c.movePorts(func(int) (int, error) { return freeport.Pick() }); err != nil {
+				if err := c.movePorts(anyFreePort); err != nil {
 					return err
 				}
 			}
@@ -171,6 +171,9 @@ func (a *app) movePorts(to func(port int) (int, error)) error {
 	}
 	return nil
 }
+
+// anyFreePort is a movePorts rule for isolated runs: any free port.
+func anyFreePort(int) (int, error) { return freeport.Pick() }
 
 // replicas returns a's further replicas, as its env asks.
 func replicas(a *app) ([]*app, error) {
