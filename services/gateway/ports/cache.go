@@ -38,6 +38,9 @@ type readCache struct {
 	// purge does not store what it fetched.
 	generation   atomic.Uint64
 	hits, misses atomic.Uint64
+	// nextSweep bounds how often a full cache is scanned for expired
+	// entries: a crawl of distinct URLs must not make every miss a scan.
+	nextSweep time.Time
 }
 
 type cachedAnswer struct {
@@ -80,6 +83,10 @@ func (c *readCache) put(key string, a *cachedAnswer, generation uint64, now time
 		return
 	}
 	if len(c.entries) >= cacheEntries {
+		if now.Before(c.nextSweep) {
+			return
+		}
+		c.nextSweep = now.Add(time.Second)
 		for k, e := range c.entries {
 			if now.After(e.expires) {
 				delete(c.entries, k)
