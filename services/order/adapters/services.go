@@ -35,29 +35,16 @@ func (s *Services) Exists(ctx context.Context, userID string) (bool, error) {
 	return err == nil, err
 }
 
-// Price reads a product's current name and price.
-func (s *Services) Price(ctx context.Context, productID string) (app.Price, bool, error) {
-	var p struct {
-		Name  string       `json:"name"`
-		Price domain.Money `json:"price"`
-	}
-	err := s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodGet, Path: "/products/" + pathid.Segment(productID)}, &p)
-	if status(err) == http.StatusNotFound {
-		return app.Price{}, false, nil
-	}
-	if err != nil {
-		return app.Price{}, false, err
-	}
-	return app.Price{Name: p.Name, Price: p.Price}, true, nil
-}
-
 type line struct {
-	ProductID string `json:"productId"`
-	Quantity  int64  `json:"quantity"`
+	ProductID string        `json:"productId"`
+	Quantity  int64         `json:"quantity"`
+	Name      string        `json:"name,omitempty"`
+	UnitPrice *domain.Money `json:"unitPrice,omitempty"`
 }
 
-// Reserve holds stock for the order's lines.
-func (s *Services) Reserve(ctx context.Context, orderID string, lines []domain.Line, ttl time.Duration) (bool, string, error) {
+// Reserve holds stock for the order's lines; the product service answers
+// them priced.
+func (s *Services) Reserve(ctx context.Context, orderID string, lines []domain.Line, ttl time.Duration) ([]domain.Line, bool, string, error) {
 	body := struct {
 		OrderID    string `json:"orderId"`
 		Lines      []line `json:"lines"`
@@ -66,12 +53,22 @@ func (s *Services) Reserve(ctx context.Context, orderID string, lines []domain.L
 	for _, l := range lines {
 		body.Lines = append(body.Lines, line{ProductID: l.ProductID, Quantity: l.Quantity})
 	}
-	err := s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations", Body: body}, nil)
+	var res struct {
+		Lines []line `json:"lines"`
+	}
+	err := s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations", Body: body}, &res)
 	var ie *invoke.Error
 	if errors.As(err, &ie) && ie.Status == http.StatusConflict {
-		return false, ie.Detail, nil // not enough stock, or the order was cancelled first
+		return nil, false, ie.Detail, nil // no such product, not enough stock, or the order was cancelled first
 	}
-	return err == nil, "", err
+	if err != nil {
+		return nil, false, "", err
+	}
+	priced := make([]domain.Line, len(res.Lines))
+	for i, l := range res.Lines {
+		priced[i] = domain.Line{ProductID: l.ProductID, Quantity: l.Quantity, Name: l.Name, UnitPrice: l.UnitPrice}
+	}
+	return priced, true, "", nil
 }
 
 // Commit turns the order's held stock into sales.
@@ -84,10 +81,10 @@ func (s *Services) Release(ctx context.Context, orderID string) error {
 	return s.client.Do(ctx, invoke.Call{App: "product", Method: http.MethodPost, Path: "/inventory/reservations/" + pathid.Segment(orderID) + "/release"}, nil)
 }
 
-// Charge charges the order's total; a decline is ok=false with the reason.
-func (s *Services) Charge(ctx context.Context, o *domain.Order) (string, bool, string, error) {
+// Charge charges the sale's total; a decline is ok=false with the reason.
+func (s *Services) Charge(ctx context.Context, o app.Sale) (string, bool, string, error) {
 	if o.Total == nil {
-		return "", false, "", fmt.Errorf("order %s is not priced", o.ID)
+		return "", false, "", fmt.Errorf("order %s is not priced", o.OrderID)
 	}
 	var p struct {
 		ID     string `json:"id"`
@@ -95,7 +92,7 @@ func (s *Services) Charge(ctx context.Context, o *domain.Order) (string, bool, s
 		Reason string `json:"reason"`
 	}
 	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments", Body: map[string]any{
-		"orderId": o.ID, "email": o.Email, "amount": o.Total, "method": o.PaymentMethod,
+		"orderId": o.OrderID, "email": o.Email, "amount": o.Total, "method": o.PaymentMethod,
 	}}, &p)
 	if err != nil {
 		return "", false, "", err
@@ -103,13 +100,15 @@ func (s *Services) Charge(ctx context.Context, o *domain.Order) (string, bool, s
 	return p.ID, p.Status == "succeeded", p.Reason, nil
 }
 
-// Refund refunds the whole payment once per key.
-func (s *Services) Refund(ctx context.Context, paymentID, key string) error {
-	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments/" + pathid.Segment(paymentID) + "/refund",
+// Refund refunds the order's whole payment once per key.
+func (s *Services) Refund(ctx context.Context, orderID, key string) error {
+	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost,
+		Path: "/payments/" + pathid.Segment(paymentapi.PaymentID(orderID)) + "/refund",
 		Body: map[string]any{"refundKey": key}}, nil)
 	var ie *invoke.Error
-	if errors.As(err, &ie) && ie.Type == paymentapi.ProblemOverRefund {
-		// Everything charged has been given back already.
+	if errors.As(err, &ie) && (ie.Type == paymentapi.ProblemOverRefund || ie.Type == paymentapi.ProblemNotFound) {
+		// Everything charged has been given back already, or the order
+		// was never charged.
 		return fmt.Errorf("%w: %s", app.ErrNothingToRefund, ie.Detail)
 	}
 	// Anything else stays an error: a charge not ended yet is refunded when

@@ -19,32 +19,36 @@ import (
 )
 
 // The fake sidecar answers the refund as the payment service would; only
-// "everything was given back already" means there is nothing to refund.
+// "everything was given back already" and "no payment" (the order was
+// never charged) mean there is nothing to refund.
 func TestRefundTellsThePaymentServicesRefusalsApart(t *testing.T) {
 	for _, tc := range []struct {
 		typ     string
+		status  int
 		nothing bool
 	}{
-		{paymentapi.ProblemOverRefund, true},
-		{paymentapi.ProblemNotCaptured, false},
-		{paymentapi.ProblemRefundKeyReused, false},
-		{"about:blank", false},
+		{paymentapi.ProblemOverRefund, http.StatusConflict, true},
+		{paymentapi.ProblemNotFound, http.StatusNotFound, true},
+		{paymentapi.ProblemNotCaptured, http.StatusConflict, false},
+		{paymentapi.ProblemRefundKeyReused, http.StatusConflict, false},
+		{"about:blank", http.StatusConflict, false},
+		{"about:blank", http.StatusNotFound, false},
 	} {
-		t.Run(tc.typ, func(t *testing.T) {
+		t.Run(tc.typ+"/"+strconv.Itoa(tc.status), func(t *testing.T) {
 			sc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path != "/v1.0/invoke/payment/method/payments/p1/refund" {
+				if r.URL.Path != "/v1.0/invoke/payment/method/payments/pay_o1/refund" {
 					t.Errorf("called %s", r.URL.Path)
 				}
 				w.Header().Set("Content-Type", problem.ContentType)
-				w.WriteHeader(http.StatusConflict)
-				_, _ = w.Write([]byte(`{"type":"` + tc.typ + `","title":"Conflict","status":409,"detail":"refused"}`))
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(`{"type":"` + tc.typ + `","title":"Refused","status":` + strconv.Itoa(tc.status) + `,"detail":"refused"}`))
 			}))
 			defer sc.Close()
 			host, port, _ := net.SplitHostPort(sc.Listener.Addr().String())
 			p, _ := strconv.Atoi(port)
 			s := adapters.NewServices(invoke.New(sidecar.Config{Host: host, HTTPPort: p}, time.Second))
 
-			err := s.Refund(context.Background(), "p1", "cancel-o1")
+			err := s.Refund(context.Background(), "o1", "cancel-o1")
 			if err == nil {
 				t.Fatal("a refusal became a success")
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dapr/durabletask-go/api"
+	"github.com/dapr/durabletask-go/task"
 	"github.com/dapr/durabletask-go/workflow"
 
 	"go.uber.org/zap"
@@ -25,32 +26,67 @@ type DaprWorkflows struct {
 // NewDaprWorkflows uses client.
 func NewDaprWorkflows(client *workflow.Client) *DaprWorkflows { return &DaprWorkflows{client: client} }
 
-// Register adds the checkout and its activities to r. Each step runs with
-// the request ID, trace context and a logger of the request that placed
-// the order (app.Origin), as if that request were still being served.
-func Register(r *workflow.Registry, c *app.Checkout, log *zap.Logger) error {
-	if err := r.AddWorkflowN(app.CheckoutWorkflow, c.Run); err != nil {
+// Register adds the checkout and its steps to r: the saga (app.Checkout)
+// runs in a Dapr Workflow through daprFlow. Each step runs with the
+// request ID, trace context and a logger of the request that placed the
+// order (app.Origin), as if that request were still being served.
+func Register(r *workflow.Registry, c *app.Checkout, retry *workflow.RetryPolicy, log *zap.Logger) error {
+	if err := r.AddWorkflowN(app.CheckoutWorkflow, func(ctx *workflow.WorkflowContext) (any, error) {
+		var sale app.Sale
+		if err := ctx.GetInput(&sale); err != nil {
+			return nil, err
+		}
+		return c.Run(daprFlow{ctx: ctx, retry: retry}, sale)
+	}); err != nil {
 		return err
 	}
-	for name, fn := range c.Activities() {
+	for name, step := range c.Steps() {
 		if err := r.AddActivityN(name, func(ctx workflow.ActivityContext) (any, error) {
-			var in app.CheckoutInput
+			var in app.Sale
 			if err := ctx.GetInput(&in); err != nil {
 				return nil, err
 			}
-			return fn(resume(ctx.Context(), log, in.OrderID, name, in.Origin), in.OrderID)
+			return step(resume(ctx.Context(), log, in.OrderID, name, in.Origin), in)
 		}); err != nil {
 			return err
 		}
 	}
-	return r.AddActivityN(app.ActCompensate, func(ctx workflow.ActivityContext) (any, error) {
+	return r.AddActivityN(app.StepCompensate, func(ctx workflow.ActivityContext) (any, error) {
 		var in app.Compensation
 		if err := ctx.GetInput(&in); err != nil {
 			return nil, err
 		}
-		return nil, c.Compensate(resume(ctx.Context(), log, in.OrderID, app.ActCompensate, in.Origin), in)
+		return nil, c.Compensate(resume(ctx.Context(), log, in.Sale.OrderID, app.StepCompensate, in.Sale.Origin), in)
 	})
 }
+
+// daprFlow is app.Flow on a Dapr Workflow: steps are activities, retried
+// by retry; compensations retry for about half an hour.
+type daprFlow struct {
+	ctx   *workflow.WorkflowContext
+	retry *workflow.RetryPolicy
+}
+
+var undoRetry = &workflow.RetryPolicy{MaxAttempts: 30, InitialRetryInterval: time.Second, BackoffCoefficient: 2, MaxRetryInterval: time.Minute}
+
+func (f daprFlow) Do(step string, in, out any) error {
+	return f.ctx.CallActivity(step, workflow.WithActivityInput(in), workflow.WithActivityRetryPolicy(f.retry)).Await(out)
+}
+
+func (f daprFlow) Undo(step string, in any) error {
+	return f.ctx.CallActivity(step, workflow.WithActivityInput(in), workflow.WithActivityRetryPolicy(undoRetry)).Await(nil)
+}
+
+func (f daprFlow) Wait(event string, timeout time.Duration) (string, bool, error) {
+	var payload string
+	err := f.ctx.WaitForExternalEvent(event, timeout).Await(&payload)
+	if errors.Is(err, task.ErrTaskCanceled) {
+		return "", false, nil // the time ran out
+	}
+	return payload, err == nil, err
+}
+
+func (f daprFlow) Mark(status string) { f.ctx.SetCustomStatus(status) }
 
 // resume gives a step's context the placing request's identity.
 func resume(ctx context.Context, log *zap.Logger, orderID, step string, o app.Origin) context.Context {
@@ -69,14 +105,19 @@ func resume(ctx context.Context, log *zap.Logger, orderID, step string, o app.Or
 }
 
 // StartCheckout starts the order's checkout unless an instance exists,
-// running or finished: a finished checkout must never run again.
+// running or finished: a finished checkout must never run again. For an
+// order stored just now (first) there can be none, and the look is skipped.
 //
 // Reading an instance that a concurrent request (a retry with the same
 // Idempotency-Key) is creating at that moment can fail: the sidecar reads
 // the instance's metadata and its inbox separately and may see one without
 // the other ("declared in metadata but missing from state store"). Such a
 // read is tried again, briefly, before giving up.
-func (d *DaprWorkflows) StartCheckout(ctx context.Context, orderID string) error {
+func (d *DaprWorkflows) StartCheckout(ctx context.Context, sale app.Sale, first bool) error {
+	if first {
+		return d.schedule(ctx, sale)
+	}
+	orderID := sale.OrderID
 	var err error
 	for attempt, wait := 0, 50*time.Millisecond; attempt < 6; attempt, wait = attempt+1, wait*2 {
 		if attempt > 0 {
@@ -96,8 +137,11 @@ func (d *DaprWorkflows) StartCheckout(ctx context.Context, orderID string) error
 	if !errors.Is(err, api.ErrInstanceNotFound) {
 		return err
 	}
-	in := app.CheckoutInput{OrderID: orderID, Origin: app.Origin{RequestID: requestid.FromContext(ctx), TraceParent: tracecontext.From(ctx)}}
-	_, err = d.client.ScheduleWorkflow(ctx, app.CheckoutWorkflow, workflow.WithInstanceID(orderID), workflow.WithInput(in))
+	return d.schedule(ctx, sale)
+}
+
+func (d *DaprWorkflows) schedule(ctx context.Context, sale app.Sale) error {
+	_, err := d.client.ScheduleWorkflow(ctx, app.CheckoutWorkflow, workflow.WithInstanceID(sale.OrderID), workflow.WithInput(sale))
 	if err != nil && strings.Contains(err.Error(), "already exists") {
 		return nil // a concurrent retry of the same order started it
 	}

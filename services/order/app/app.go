@@ -28,8 +28,10 @@ type Store interface {
 
 // Workflows starts the checkout and sends it events.
 type Workflows interface {
-	// StartCheckout starts the checkout of orderID; starting it again does nothing.
-	StartCheckout(ctx context.Context, orderID string) error
+	// StartCheckout starts the checkout of a sale's order; starting it again
+	// does nothing, even once it has ended. first says that the order was
+	// stored just now, so no checkout can exist for it yet.
+	StartCheckout(ctx context.Context, s Sale, first bool) error
 	// Notify sends the checkout of orderID an event (EventCancel, EventShip).
 	Notify(ctx context.Context, orderID, event string) error
 }
@@ -45,37 +47,29 @@ type EventPublisher interface {
 	Publish(ctx context.Context, e events.Event) error
 }
 
-// Users, Catalog, Inventory and Payments are the other services, as the
-// checkout needs them.
+// Users, Inventory and Payments are the other services, as the checkout
+// needs them.
 
 // Users checks that an account exists.
 type Users interface {
 	Exists(ctx context.Context, userID string) (bool, error)
 }
 
-// Price is a product's current name and price.
-type Price struct {
-	Name  string
-	Price domain.Money
-}
-
-// Catalog prices products; found is false for an unknown product.
-type Catalog interface {
-	Price(ctx context.Context, productID string) (p Price, found bool, err error)
-}
-
-// Inventory holds, commits and releases stock for an order.
+// Inventory prices and holds, commits and releases stock for an order.
 type Inventory interface {
-	// Reserve answers ok=false with a reason when the stock is not there.
-	Reserve(ctx context.Context, orderID string, lines []domain.Line, ttl time.Duration) (ok bool, reason string, err error)
+	// Reserve holds the lines' stock and answers them priced from the
+	// catalog, or ok=false with a reason when a product or its stock is not
+	// there. A repeat answers the first prices.
+	Reserve(ctx context.Context, orderID string, lines []domain.Line, ttl time.Duration) (priced []domain.Line, ok bool, reason string, err error)
 	Commit(ctx context.Context, orderID string) error
 	Release(ctx context.Context, orderID string) error
 }
 
 // Payments charges and refunds an order.
 type Payments interface {
-	// Charge answers ok=false with a reason when the payment is declined.
-	Charge(ctx context.Context, o *domain.Order) (paymentID string, ok bool, reason string, err error)
-	// Refund refunds the whole payment under key; a repeat refunds nothing more.
-	Refund(ctx context.Context, paymentID, key string) error
+	// Charge charges the sale's total; ok=false with a reason is a decline.
+	Charge(ctx context.Context, s Sale) (paymentID string, ok bool, reason string, err error)
+	// Refund refunds all of the order's payment under key; a repeat refunds
+	// nothing more, and an order never charged is ErrNothingToRefund.
+	Refund(ctx context.Context, orderID, key string) error
 }

@@ -3,64 +3,132 @@ package app
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
-
-	"github.com/dapr/durabletask-go/workflow"
 
 	"github.com/daprshop/order/domain"
 	"github.com/daprshop/platform/events"
 )
 
-// Names under which the checkout and its activities are registered. The
+// Names under which the checkout and its steps are registered. The
 // workflow instance ID is the order ID.
 const (
 	CheckoutWorkflow = "Checkout"
 
-	ActValidateBuyer = "ValidateBuyer"
-	ActPrice         = "PriceOrder"
-	ActReserve       = "ReserveStock"
-	ActCharge        = "ChargePayment"
-	ActCommit        = "CommitStock"
-	ActMarkPaid      = "MarkPaid"
-	ActShip          = "MarkShipped"
-	ActCompensate    = "Compensate"
+	// StepReserve checks the buyer, prices every line and holds the stock
+	// (one call to the product service does both), and records the order
+	// reserved with its prices.
+	StepReserve = "Reserve"
+	// StepPay charges the order, then commits the stock and records the
+	// order paid.
+	StepPay = "Pay"
+	// StepShip records the order shipped.
+	StepShip = "Ship"
+	// StepCompensate refunds, releases and records the order cancelled.
+	StepCompensate = "Compensate"
 )
 
-// Step is an activity's answer. OK false with a Reason is a business
-// outcome (a decline, no stock, a cancellation) that ends the checkout in
-// compensation; an error is a failure worth retrying.
-type Step struct {
-	OK     bool   `json:"ok"`
-	Reason string `json:"reason,omitempty"`
+// paymentSteps run in turn until the order is paid; StepShip follows the
+// fulfilment window.
+var paymentSteps = []string{StepReserve, StepPay}
+
+// Flow is what the checkout needs of a durable workflow engine. The saga
+// below is plain Go on top of it: adapters host it in a Dapr Workflow, and
+// unit tests drive every branch with a Flow of their own.
+type Flow interface {
+	// Do runs the step registered under name with in and decodes its answer
+	// into out. The engine records the answer durably and retries errors by
+	// its step policy; an error here means the step failed for good.
+	Do(step string, in, out any) error
+	// Undo runs a compensating step, retried for long: giving up would
+	// leave money taken or stock held.
+	Undo(step string, in any) error
+	// Wait waits up to timeout for an event raised on this checkout;
+	// received is false when the time ran out.
+	Wait(event string, timeout time.Duration) (payload string, received bool, err error)
+	// Mark says where the checkout is, for operators.
+	Mark(status string)
 }
 
-func done() (Step, error)                    { return Step{OK: true}, nil }
-func stop(reason string) (Step, error)       { return Step{Reason: reason}, nil }
-func stopf(f string, a ...any) (Step, error) { return stop(fmt.Sprintf(f, a...)) }
+// Sale is the order's data as the checkout carries it from step to step,
+// so that no step reads the order back to learn what an earlier one did.
+type Sale struct {
+	OrderID       string        `json:"orderId"`
+	UserID        string        `json:"userId"`
+	Email         string        `json:"email,omitempty"`
+	PaymentMethod string        `json:"paymentMethod"`
+	Lines         []domain.Line `json:"lines"`
+	Total         *domain.Money `json:"total,omitempty"`
+	PaymentID     string        `json:"paymentId,omitempty"`
+	Origin
+}
 
-// Checkout is the saga: validate the buyer, price the lines from the
-// catalog, reserve stock, charge, commit the stock, mark the order paid,
-// then ship after the fulfilment window unless cancelled. Any step that
-// fails for good, and a cancellation before shipping, compensates in
-// reverse: refund what was charged, release what was held, mark cancelled.
+// SaleOf is the checkout's input for a placed order.
+func SaleOf(o *domain.Order, origin Origin) Sale {
+	return Sale{OrderID: o.ID, UserID: o.UserID, Email: o.Email, PaymentMethod: o.PaymentMethod,
+		Lines: o.Lines, Total: o.Total, PaymentID: o.PaymentID, Origin: origin}
+}
+
+// Origin is the request that placed the order: its request ID and W3C
+// trace context go with every step, so the calls and events of a checkout
+// are logged and traced as that request's.
+type Origin struct {
+	RequestID   string `json:"requestId,omitempty"`
+	TraceParent string `json:"traceparent,omitempty"`
+}
+
+// Outcome is a step's answer. OK false with a Reason is a business outcome
+// (a decline, no stock, a cancellation) that ends the checkout in
+// compensation; an error is a failure worth retrying. Sale is the input
+// with what the step learned (prices, the payment).
+type Outcome struct {
+	OK     bool   `json:"ok"`
+	Reason string `json:"reason,omitempty"`
+	Sale   Sale   `json:"sale"`
+}
+
+// Compensation is the input of StepCompensate.
+type Compensation struct {
+	Sale   Sale   `json:"sale"`
+	Reason string `json:"reason"`
+	// Cause is the reason in a few words for metrics: the step that stopped
+	// the saga, with "-failed" when it failed rather than refused, or
+	// "requested".
+	Cause string `json:"cause,omitempty"`
+	// Charged is true once the saga has reached the payment: the
+	// compensation then refunds whatever the order's payment took (nothing,
+	// for a decline or a charge that never happened).
+	Charged bool `json:"charged,omitempty"`
+}
+
+// Checkout is the saga: check the buyer, price and reserve, charge, commit
+// the stock and record the order paid, then ship after the fulfilment
+// window unless cancelled. A step that fails for good, and a cancellation
+// before shipping, compensates in reverse: refund what was charged,
+// release what was held, mark cancelled.
 //
-// It runs as a Dapr Workflow whose instance ID is the order ID: its progress
-// is durable in the sidecar's actor state store, so it resumes where it was
-// after a crash of the service, its sidecar, placement or the scheduler.
-// Every activity may therefore run more than once, and each is idempotent.
+// Hosted in a Dapr Workflow whose instance ID is the order ID, its
+// progress is durable in the sidecar's actor state store, so it resumes
+// where it was after a crash of the service, its sidecar, placement or the
+// scheduler. Every step may therefore run more than once, and each is
+// idempotent.
 type Checkout struct {
 	store     Store
 	users     Users
-	catalog   Catalog
 	inventory Inventory
 	payments  Payments
 	events    EventPublisher
 	cfg       CheckoutConfig
-	now       func() time.Time
+}
+
+// Services are the other services as the checkout needs them.
+type Services interface {
+	Users
+	Inventory
+	Payments
 }
 
 // CheckoutConfig holds the saga's tunables.
@@ -70,10 +138,10 @@ type CheckoutConfig struct {
 	Fulfilment time.Duration
 	// ReservationTTL is how long stock is held for an unpaid order.
 	ReservationTTL time.Duration
-	// Retry applies to every step; transient failures past it compensate.
-	Retry *workflow.RetryPolicy
 	// Metrics counts payments, shipments and cancellations; nil counts nothing.
 	Metrics Metrics
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
 }
 
 // Metrics counts what happens to orders, for the business dashboard. Each
@@ -93,228 +161,163 @@ func (noMetrics) Shipped(_, _ time.Time) {}
 func (noMetrics) Cancelled(cause string) {}
 
 // NewCheckout returns the saga.
-func NewCheckout(store Store, users Users, catalog Catalog, inv Inventory, pay Payments, pub EventPublisher, cfg CheckoutConfig) *Checkout {
+func NewCheckout(store Store, services Services, pub EventPublisher, cfg CheckoutConfig) *Checkout {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
-	return &Checkout{store: store, users: users, catalog: catalog, inventory: inv, payments: pay, events: pub, cfg: cfg, now: time.Now}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Checkout{store: store, users: services, inventory: services, payments: services, events: pub, cfg: cfg}
 }
 
-// paymentSteps run in turn until the order is paid; ActShip follows the
-// fulfilment window.
-var paymentSteps = []string{ActValidateBuyer, ActPrice, ActReserve, ActCharge, ActCommit, ActMarkPaid}
-
-// Run is the workflow. It must be deterministic: all I/O is in activities.
-func (c *Checkout) Run(ctx *workflow.WorkflowContext) (any, error) {
-	var in CheckoutInput
-	if err := ctx.GetInput(&in); err != nil {
-		return nil, err
-	}
-	orderID := in.OrderID
-	call := func(activity string) (Step, error) {
-		var s Step
-		err := ctx.CallActivity(activity, workflow.WithActivityInput(in),
-			workflow.WithActivityRetryPolicy(c.cfg.Retry)).Await(&s)
-		return s, err
-	}
-	compensate := func(reason, cause string) (any, error) {
-		return c.compensate(ctx, Compensation{OrderID: orderID, Reason: reason, Cause: cause, Origin: in.Origin})
-	}
-	// run runs a step; when it fails or refuses, the saga compensates and
-	// stopped is true, with the compensation's result.
-	run := func(step string) (stopped bool, res any, err error) {
-		s, err := call(step)
-		switch {
-		case err != nil:
-			res, err = compensate(fmt.Sprintf("%s failed: %v", step, err), step+"-failed")
-			return true, res, err
-		case !s.OK:
-			res, err = compensate(s.Reason, stoppedAt(step, s))
-			return true, res, err
+// Run is the saga's control flow; the Flow makes it durable. It must be
+// deterministic: all I/O is in steps. It answers the order's final status.
+func (c *Checkout) Run(f Flow, sale Sale) (string, error) {
+	for i, step := range paymentSteps {
+		// From the payment on, a charge may have happened even when the
+		// step's answer does not say so (a re-run after a crash finds the
+		// order cancelled and stops before charging again).
+		charged := i >= slices.Index(paymentSteps, StepPay)
+		var out Outcome
+		if err := f.Do(step, sale, &out); err != nil {
+			return c.undo(f, Compensation{Sale: sale, Reason: fmt.Sprintf("%s failed: %v", step, err),
+				Cause: step + "-failed", Charged: charged})
 		}
-		return false, nil, nil
-	}
-	for _, step := range paymentSteps {
-		if stopped, res, err := run(step); stopped {
-			return res, err
+		if !out.OK {
+			return c.undo(f, Compensation{Sale: out.Sale, Reason: out.Reason, Cause: stoppedAt(step, out), Charged: charged})
 		}
-		ctx.SetCustomStatus(step)
+		sale = out.Sale
+		f.Mark(step)
 	}
 
 	// Fulfilment: ship when the window ends, or at once on an admin's
 	// "ship"; a cancellation meanwhile compensates.
-	var event string
-	if err := ctx.WaitForExternalEvent("fulfilment", c.cfg.Fulfilment).Await(&event); err == nil && event == EventCancel {
-		return compensate(cancelledOnRequest, CauseRequested)
+	event, _, err := f.Wait("fulfilment", c.cfg.Fulfilment)
+	if err != nil {
+		return "", err
 	}
-	if stopped, res, err := run(ActShip); stopped {
-		return res, err
+	if event == EventCancel {
+		return c.undo(f, Compensation{Sale: sale, Reason: cancelledOnRequest, Cause: CauseRequested, Charged: true})
+	}
+	var out Outcome
+	if err := f.Do(StepShip, sale, &out); err != nil || !out.OK {
+		reason, cause := out.Reason, stoppedAt(StepShip, out)
+		if err != nil {
+			reason, cause = fmt.Sprintf("%s failed: %v", StepShip, err), StepShip+"-failed"
+		}
+		return c.undo(f, Compensation{Sale: sale, Reason: reason, Cause: cause, Charged: true})
 	}
 	return string(domain.StatusShipped), nil
 }
 
-// compensate undoes the saga. It retries for long: giving up would leave
-// money taken or stock held.
-func (c *Checkout) compensate(ctx *workflow.WorkflowContext, in Compensation) (any, error) {
-	orderID := in.OrderID
-	ctx.SetCustomStatus("compensating")
-	err := ctx.CallActivity(ActCompensate, workflow.WithActivityInput(in),
-		workflow.WithActivityRetryPolicy(&workflow.RetryPolicy{
-			MaxAttempts: 30, InitialRetryInterval: time.Second, BackoffCoefficient: 2, MaxRetryInterval: time.Minute,
-		})).Await(nil)
-	if err != nil {
-		return nil, fmt.Errorf("compensation of %s failed, operator action needed: %w", orderID, err)
+func (c *Checkout) undo(f Flow, in Compensation) (string, error) {
+	f.Mark("compensating")
+	if err := f.Undo(StepCompensate, in); err != nil {
+		return "", fmt.Errorf("compensation of %s failed, operator action needed: %w", in.Sale.OrderID, err)
 	}
 	return string(domain.StatusCancelled), nil
 }
 
-// Activities, by name, for registration.
-func (c *Checkout) Activities() map[string]func(context.Context, string) (Step, error) {
-	return map[string]func(context.Context, string) (Step, error){
-		ActValidateBuyer: c.validateBuyer,
-		ActPrice:         c.price,
-		ActReserve:       c.reserve,
-		ActCharge:        c.charge,
-		ActCommit:        c.commit,
-		ActMarkPaid:      c.markPaid,
-		ActShip:          c.ship,
+// Steps, by name, for registration.
+func (c *Checkout) Steps() map[string]func(context.Context, Sale) (Outcome, error) {
+	return map[string]func(context.Context, Sale) (Outcome, error){
+		StepReserve: c.reserve,
+		StepPay:     c.pay,
+		StepShip:    c.ship,
 	}
 }
 
-func (c *Checkout) validateBuyer(ctx context.Context, orderID string) (Step, error) {
-	o, err := c.store.Get(ctx, orderID)
-	if err != nil {
-		return Step{}, err
-	}
-	ok, err := c.users.Exists(ctx, o.UserID)
-	if err != nil {
-		return Step{}, err
-	}
-	if !ok {
-		return stop("the buyer's account no longer exists")
-	}
-	return done()
-}
+func done(s Sale) (Outcome, error)                { return Outcome{OK: true, Sale: s}, nil }
+func stop(s Sale, reason string) (Outcome, error) { return Outcome{Reason: reason, Sale: s}, nil }
 
-// price takes prices from the catalog once: a retry keeps the first prices.
-func (c *Checkout) price(ctx context.Context, orderID string) (Step, error) {
-	o, err := c.store.Get(ctx, orderID)
+// reserve checks the buyer while the product service prices the lines and
+// holds their stock, then records the order reserved with its prices. A
+// retry gets the first prices: the reservation keeps them.
+func (c *Checkout) reserve(ctx context.Context, s Sale) (Outcome, error) {
+	var (
+		wg        sync.WaitGroup
+		exists    bool
+		existsErr error
+	)
+	wg.Go(func() { exists, existsErr = c.users.Exists(ctx, s.UserID) })
+	priced, held, reason, reserveErr := c.inventory.Reserve(ctx, s.OrderID, s.Lines, c.cfg.ReservationTTL)
+	wg.Wait()
+	if err := errors.Join(existsErr, reserveErr); err != nil {
+		return Outcome{}, err
+	}
+	switch {
+	case !exists:
+		return stop(s, "the buyer's account no longer exists")
+	case !held:
+		return stop(s, reason)
+	}
+	total, err := domain.Total(priced)
+	if errors.Is(err, domain.ErrMixedCurrencies) {
+		return stop(s, err.Error())
+	}
 	if err != nil {
-		return Step{}, err
+		return Outcome{}, err
 	}
-	if o.Total != nil {
-		return done()
-	}
-	priced := make([]domain.Line, len(o.Lines))
-	var total domain.Money
-	for i, l := range o.Lines {
-		p, found, err := c.catalog.Price(ctx, l.ProductID)
-		if err != nil {
-			return Step{}, err
-		}
-		if !found {
-			return stopf("product %s does not exist", l.ProductID)
-		}
-		if total.Currency == "" {
-			total.Currency = p.Price.Currency
-		}
-		if p.Price.Currency != total.Currency {
-			return stopf("the order mixes currencies (%s and %s)", total.Currency, p.Price.Currency)
-		}
-		price := p.Price
-		priced[i] = domain.Line{ProductID: l.ProductID, Name: p.Name, Quantity: l.Quantity, UnitPrice: &price}
-		total.Amount += p.Price.Amount * l.Quantity
-	}
-	_, err = c.store.Update(ctx, orderID, func(o *domain.Order) (bool, error) {
-		if o.Total != nil {
-			return false, nil
-		}
-		o.Lines, o.Total, o.UpdatedAt = priced, &total, c.now().UTC()
-		return true, nil
+	s.Lines, s.Total = priced, &total
+	return c.move(ctx, s, domain.StatusReserved, "stock held", func(o *domain.Order) {
+		o.Lines, o.Total = priced, &total
 	})
-	if err != nil {
-		return Step{}, err
-	}
-	return done()
 }
 
-func (c *Checkout) reserve(ctx context.Context, orderID string) (Step, error) {
-	o, err := c.store.Get(ctx, orderID)
+// pay charges the order unless a cancellation came first; once charged, it
+// commits the stock while it records the order paid.
+func (c *Checkout) pay(ctx context.Context, s Sale) (Outcome, error) {
+	o, err := c.store.Get(ctx, s.OrderID)
 	if err != nil {
-		return Step{}, err
+		return Outcome{}, err
 	}
 	if o.CancelRequested {
-		return stop(cancelledOnRequest)
+		return stop(s, cancelledOnRequest)
 	}
-	ok, reason, err := c.inventory.Reserve(ctx, orderID, o.Lines, c.cfg.ReservationTTL)
+	paymentID, ok, reason, err := c.payments.Charge(ctx, s)
 	if err != nil {
-		return Step{}, err
+		return Outcome{}, err
 	}
+	s.PaymentID = paymentID
 	if !ok {
-		return stop(reason)
+		return stop(s, "payment declined: "+reason)
 	}
-	return c.move(ctx, orderID, domain.StatusReserved, "stock held")
+	var commitErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { commitErr = c.inventory.Commit(ctx, s.OrderID) })
+	out, err := c.move(ctx, s, domain.StatusPaid, "charged", func(o *domain.Order) { o.PaymentID = paymentID })
+	wg.Wait()
+	if err := errors.Join(err, commitErr); err != nil {
+		return Outcome{}, err
+	}
+	return out, nil
 }
 
-func (c *Checkout) charge(ctx context.Context, orderID string) (Step, error) {
-	o, err := c.store.Get(ctx, orderID)
-	if err != nil {
-		return Step{}, err
-	}
-	if o.CancelRequested {
-		return stop(cancelledOnRequest)
-	}
-	paymentID, ok, reason, err := c.payments.Charge(ctx, o)
-	if err != nil {
-		return Step{}, err
-	}
-	if paymentID != "" {
-		if _, err := c.store.Update(ctx, orderID, func(o *domain.Order) (bool, error) {
-			changed := o.PaymentID != paymentID
-			o.PaymentID = paymentID
-			return changed, nil
-		}); err != nil {
-			return Step{}, err
-		}
-	}
-	if !ok {
-		return stopf("payment declined: %s", reason)
-	}
-	return done()
+func (c *Checkout) ship(ctx context.Context, s Sale) (Outcome, error) {
+	return c.move(ctx, s, domain.StatusShipped, "handed to the carrier", nil)
 }
 
-func (c *Checkout) commit(ctx context.Context, orderID string) (Step, error) {
-	if err := c.inventory.Commit(ctx, orderID); err != nil {
-		return Step{}, err
-	}
-	return done()
-}
-
-func (c *Checkout) markPaid(ctx context.Context, orderID string) (Step, error) {
-	return c.move(ctx, orderID, domain.StatusPaid, "charged")
-}
-
-func (c *Checkout) ship(ctx context.Context, orderID string) (Step, error) {
-	return c.move(ctx, orderID, domain.StatusShipped, "handed to the carrier")
-}
-
-// move records a status the checkout reached, unless a cancellation was
-// asked for first, and announces it.
-func (c *Checkout) move(ctx context.Context, orderID string, to domain.Status, note string) (Step, error) {
+// move records a status the checkout reached, with what the step learned
+// (also), unless a cancellation was asked for first, and announces it.
+func (c *Checkout) move(ctx context.Context, s Sale, to domain.Status, note string, also func(*domain.Order)) (Outcome, error) {
 	moved := false
-	o, err := c.store.Update(ctx, orderID, func(o *domain.Order) (bool, error) {
+	o, err := c.store.Update(ctx, s.OrderID, func(o *domain.Order) (bool, error) {
 		if o.CancelRequested {
 			return false, nil
 		}
-		changed, err := o.MoveTo(to, c.now(), note)
+		changed, err := o.MoveTo(to, c.cfg.Now(), note)
+		if changed && also != nil {
+			also(o)
+		}
 		moved = changed
 		return changed, err
 	})
 	if err != nil {
-		return Step{}, err
+		return Outcome{}, err
 	}
 	if o.CancelRequested && o.Status != to {
-		return stop(cancelledOnRequest)
+		return stop(s, cancelledOnRequest)
 	}
 	if moved {
 		switch to {
@@ -330,44 +333,7 @@ func (c *Checkout) move(ctx context.Context, orderID string, to domain.Status, n
 	case domain.StatusShipped:
 		announce(ctx, c.events, events.TopicOrderShipped, o)
 	}
-	return done()
-}
-
-// Compensation is the input of the Compensate activity.
-type Compensation struct {
-	OrderID string `json:"orderId"`
-	Reason  string `json:"reason"`
-	// Cause is the reason in a few words for metrics: the step that stopped
-	// the saga, with "-failed" when it failed rather than refused, or
-	// "requested"; empty in checkouts started before it existed.
-	Cause string `json:"cause,omitempty"`
-	Origin
-}
-
-// Origin is the request that placed the order: its request ID and W3C
-// trace context go with every step, so the calls and events of a checkout
-// are logged and traced as that request's.
-type Origin struct {
-	RequestID   string `json:"requestId,omitempty"`
-	TraceParent string `json:"traceparent,omitempty"`
-}
-
-// CheckoutInput is the input of the checkout workflow and of its steps.
-type CheckoutInput struct {
-	OrderID string `json:"orderId"`
-	Origin
-}
-
-// UnmarshalJSON also reads the bare order ID that checkouts started before
-// Origin existed carry.
-func (in *CheckoutInput) UnmarshalJSON(b []byte) error {
-	var id string
-	if json.Unmarshal(b, &id) == nil {
-		*in = CheckoutInput{OrderID: id}
-		return nil
-	}
-	type plain CheckoutInput
-	return json.Unmarshal(b, (*plain)(in))
+	return done(s)
 }
 
 // CauseRequested is the cause of a cancellation the buyer or an admin asked for.
@@ -379,42 +345,41 @@ const cancelledOnRequest = "cancelled on request"
 // show each at zero before it first happens).
 func Causes() []string {
 	out := []string{CauseRequested, "other"}
-	for _, step := range append(slices.Clone(paymentSteps), ActShip) {
+	for _, step := range append(slices.Clone(paymentSteps), StepShip) {
 		out = append(out, step, step+"-failed")
 	}
 	return out
 }
 
 // stoppedAt names why a step stopped the saga, for metrics.
-func stoppedAt(step string, s Step) string {
-	if s.Reason == cancelledOnRequest {
+func stoppedAt(step string, out Outcome) string {
+	if out.Reason == cancelledOnRequest {
 		return CauseRequested
 	}
 	return step
 }
 
-// Compensate refunds the charge, releases the stock (held or committed) and
-// marks the order cancelled. Each part is idempotent, so the whole is.
+// Compensate refunds the order's payment once it was charged, releases the
+// stock (held or committed) and marks the order cancelled. Each part is
+// idempotent, so the whole is.
 func (c *Checkout) Compensate(ctx context.Context, in Compensation) error {
-	o, err := c.store.Get(ctx, in.OrderID)
-	if err != nil {
-		return err
-	}
-	if o.PaymentID != "" {
-		if err := c.payments.Refund(ctx, o.PaymentID, "cancel-"+o.ID); err != nil && !errors.Is(err, ErrNothingToRefund) {
+	id := in.Sale.OrderID
+	if in.Charged {
+		if err := c.payments.Refund(ctx, id, "cancel-"+id); err != nil && !errors.Is(err, ErrNothingToRefund) {
 			return err
 		}
 	}
-	if err := c.inventory.Release(ctx, o.ID); err != nil {
+	if err := c.inventory.Release(ctx, id); err != nil {
 		return err
 	}
 	cancelled := false
-	o, err = c.store.Update(ctx, in.OrderID, func(o *domain.Order) (bool, error) {
+	o, err := c.store.Update(ctx, id, func(o *domain.Order) (bool, error) {
 		if o.Status == domain.StatusCancelled {
 			return false, nil
 		}
 		o.Reason = in.Reason
-		changed, err := o.MoveTo(domain.StatusCancelled, c.now(), in.Reason)
+		o.PaymentID = cmp.Or(o.PaymentID, in.Sale.PaymentID)
+		changed, err := o.MoveTo(domain.StatusCancelled, c.cfg.Now(), in.Reason)
 		cancelled = changed
 		return changed, err
 	})
@@ -428,6 +393,6 @@ func (c *Checkout) Compensate(ctx context.Context, in Compensation) error {
 	return nil
 }
 
-// ErrNothingToRefund means everything the payment took has been given back
-// already. (A declined payment's refund succeeds: nothing was taken.)
+// ErrNothingToRefund means the order's payment has nothing left to give
+// back: it never took anything, or was refunded already.
 var ErrNothingToRefund = errors.New("nothing to refund")

@@ -10,6 +10,8 @@ import (
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/invalid"
+	"github.com/daprshop/platform/requestid"
+	"github.com/daprshop/platform/tracecontext"
 )
 
 // Orders implements the order use cases.
@@ -61,7 +63,8 @@ func (svc *Orders) Place(ctx context.Context, who identity.Principal, in PlaceIn
 	if err := svc.store.AddToUser(ctx, o.UserID, o.ID); err != nil {
 		return nil, false, err
 	}
-	if err := svc.workflows.StartCheckout(ctx, o.ID); err != nil {
+	origin := Origin{RequestID: requestid.FromContext(ctx), TraceParent: tracecontext.From(ctx)}
+	if err := svc.workflows.StartCheckout(ctx, SaleOf(o, origin), !replayed); err != nil {
 		return nil, false, fmt.Errorf("start checkout of %s: %w", o.ID, err)
 	}
 	if !replayed {

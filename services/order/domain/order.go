@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/daprshop/platform/pathid"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/daprshop/platform/invalid"
+	"github.com/daprshop/platform/pathid"
 )
 
 // Errors the HTTP port maps to statuses.
@@ -26,6 +26,8 @@ var (
 	ErrKeyReused = errors.New("this Idempotency-Key was used with another request")
 	// ErrTransition refuses a status change the order's life does not allow.
 	ErrTransition = errors.New("status change not allowed")
+	// ErrMixedCurrencies refuses an order priced in more than one currency.
+	ErrMixedCurrencies = errors.New("the order mixes currencies")
 )
 
 // Status is where an order is in its life.
@@ -179,6 +181,25 @@ func (o *Order) MoveTo(to Status, at time.Time, note string) (bool, error) {
 	o.Status, o.UpdatedAt = to, at
 	o.History = append(o.History, Transition{Status: to, At: at, Note: note})
 	return true, nil
+}
+
+// Total adds up priced lines. Lines in more than one currency are
+// ErrMixedCurrencies; a line without a price is an error of the caller.
+func Total(lines []Line) (Money, error) {
+	var total Money
+	for _, l := range lines {
+		if l.UnitPrice == nil {
+			return Money{}, fmt.Errorf("line %s has no price", l.ProductID)
+		}
+		if total.Currency == "" {
+			total.Currency = l.UnitPrice.Currency
+		}
+		if l.UnitPrice.Currency != total.Currency {
+			return Money{}, fmt.Errorf("%w (%s and %s)", ErrMixedCurrencies, total.Currency, l.UnitPrice.Currency)
+		}
+		total.Amount += l.UnitPrice.Amount * l.Quantity
+	}
+	return total, nil
 }
 
 // Cancellable reports whether a cancellation can still be honoured.

@@ -58,15 +58,15 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	services := adapters.NewServices(invoke.New(cfg.Sidecar, cfg.CallTimeout))
 
 	metrics := adapters.NewMetrics(app.Causes())
-	checkout := app.NewCheckout(store, services, services, services, services, publisher, app.CheckoutConfig{
+	checkout := app.NewCheckout(store, services, publisher, app.CheckoutConfig{
 		Metrics:        metrics,
 		Fulfilment:     cfg.Fulfilment,
 		ReservationTTL: cfg.ReservationTTL,
-		Retry: &workflow.RetryPolicy{MaxAttempts: cfg.StepAttempts, InitialRetryInterval: 500 * time.Millisecond,
-			BackoffCoefficient: 2, MaxRetryInterval: 10 * time.Second},
 	})
+	stepRetry := &workflow.RetryPolicy{MaxAttempts: cfg.StepAttempts, InitialRetryInterval: 500 * time.Millisecond,
+		BackoffCoefficient: 2, MaxRetryInterval: 10 * time.Second}
 	registry := workflow.NewRegistry()
-	if err := adapters.Register(registry, checkout, log); err != nil {
+	if err := adapters.Register(registry, checkout, stepRetry, log); err != nil {
 		return err
 	}
 	orders := app.NewOrders(store, adapters.NewDaprWorkflows(wf), publisher, metrics)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/daprshop/platform/invalid"
+	"github.com/daprshop/platform/paymentapi"
 )
 
 // Errors the HTTP port maps to statuses.
@@ -64,8 +65,8 @@ type Payment struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
-// IDFor is the payment ID of an order.
-func IDFor(orderID string) string { return "pay_" + orderID }
+// IDFor is the payment ID of an order (the contract's rule).
+func IDFor(orderID string) string { return paymentapi.PaymentID(orderID) }
 
 var (
 	idPattern       = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)

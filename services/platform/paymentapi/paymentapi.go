@@ -1,6 +1,7 @@
 // Package paymentapi is the contract of the payment service's API with its
 // callers beyond the payloads: the problem types its refusals carry, so the
-// order service can tell them apart instead of reading every 409 alike.
+// order service can tell them apart instead of reading every 409 alike, and
+// the rule that names an order's payment.
 // It imports nothing of Dapr or of either service.
 package paymentapi
 
@@ -23,3 +24,7 @@ const (
 	// retrying (503).
 	ProblemProviderUnavailable = "urn:daprshop:problem:payment:provider-unavailable"
 )
+
+// PaymentID is the ID of an order's payment: an order has at most one, so a
+// compensation can refund it without having recorded the charge's answer.
+func PaymentID(orderID string) string { return "pay_" + orderID }

@@ -88,6 +88,30 @@ func (c *DaprCatalog) Get(ctx context.Context, id string) (*domain.Product, *dom
 	return &p, &s, nil
 }
 
+// Products reads the named products in one call to the sidecar.
+func (c *DaprCatalog) Products(ctx context.Context, ids []string) (map[string]*domain.Product, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = productKey(id)
+	}
+	items, err := c.store.GetBulk(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*domain.Product, len(items))
+	for _, it := range items {
+		if it.Value == nil {
+			continue
+		}
+		var p domain.Product
+		if err := decode(it, &p); err != nil {
+			return nil, err
+		}
+		out[p.ID] = &p
+	}
+	return out, nil
+}
+
 // Update changes a product's fields under its ETag and re-lists it (which
 // also repairs an index entry lost to a crash). It returns the stock it
 // read for the listing.

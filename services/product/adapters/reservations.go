@@ -78,6 +78,7 @@ func (d *DaprReservations) Update(ctx context.Context, orderID string, change fu
 // jobScheduler is the part of the go-sdk client that schedules jobs.
 type jobScheduler interface {
 	ScheduleJob(ctx context.Context, job *dapr.Job) error
+	DeleteJob(ctx context.Context, name string) error
 }
 
 // DaprExpiry schedules reservation expiry as Dapr jobs: durable in the
@@ -101,4 +102,11 @@ func (d *DaprExpiry) ScheduleExpiry(ctx context.Context, orderID string, at time
 	)
 	job.Overwrite = true
 	return d.client.ScheduleJob(ctx, job)
+}
+
+// CancelExpiry deletes the order's expiry job.
+func (d *DaprExpiry) CancelExpiry(ctx context.Context, orderID string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return d.client.DeleteJob(ctx, app.ExpiryJobPrefix+orderID)
 }

@@ -42,10 +42,19 @@ type ReservationStore interface {
 	Update(ctx context.Context, orderID string, change func(*domain.Reservation) error) (*domain.Reservation, error)
 }
 
+// Products reads the products an order names, in one call; unknown IDs are
+// absent from the answer.
+type Products interface {
+	Products(ctx context.Context, ids []string) (map[string]*domain.Product, error)
+}
+
 // ExpiryScheduler arranges for Expire to be called for an order at a time,
 // durably (a Dapr job), so a crash mid-reservation still returns the stock.
 type ExpiryScheduler interface {
 	ScheduleExpiry(ctx context.Context, orderID string, at time.Time) error
+	// CancelExpiry drops the order's expiry once its reservation is closed;
+	// an expiry that fires anyway finds nothing to do.
+	CancelExpiry(ctx context.Context, orderID string) error
 }
 
 // EventPublisher publishes domain events.

@@ -19,6 +19,7 @@ import (
 // at once: stock holds are idempotent per order (domain.Stock), and the
 // reservation's status moves only by compare-and-swap.
 type Inventory struct {
+	products     Products
 	stock        StockStore
 	reservations ReservationStore
 	expiry       ExpiryScheduler
@@ -38,11 +39,11 @@ type InventoryConfig struct {
 }
 
 // NewInventory returns the inventory use cases.
-func NewInventory(stock StockStore, res ReservationStore, expiry ExpiryScheduler, pub EventPublisher, cfg InventoryConfig) *Inventory {
+func NewInventory(products Products, stock StockStore, res ReservationStore, expiry ExpiryScheduler, pub EventPublisher, cfg InventoryConfig) *Inventory {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	inv := &Inventory{stock: stock, reservations: res, expiry: expiry, events: pub, ttl: cfg.TTL, now: cfg.Now}
+	inv := &Inventory{products: products, stock: stock, reservations: res, expiry: expiry, events: pub, ttl: cfg.TTL, now: cfg.Now}
 	inv.lowStock.Store(cfg.LowStockThreshold)
 	return inv
 }
@@ -65,9 +66,10 @@ type Outcome struct {
 	Replayed    bool
 }
 
-// Reserve holds stock for every line of an order, or for none, for ttl (the
-// configured default when 0). Repeating it for the same order and lines
-// changes nothing and gives the same answer.
+// Reserve prices every line of an order from the catalog and holds stock
+// for every line, or for none, for ttl (the configured default when 0).
+// Repeating it for the same order and lines changes nothing and gives the
+// same answer, prices included.
 func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domain.Line, ttl time.Duration) (Outcome, error) {
 	lines, err := domain.NormalizeLines(orderID, lines)
 	if err != nil {
@@ -80,6 +82,15 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 	lowStock := inv.lowStock.Load() // one threshold for the whole reservation
 	r := &domain.Reservation{OrderID: orderID, Lines: lines, Status: domain.StatusPending,
 		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now}
+	if err := inv.price(ctx, r); err != nil {
+		// A repeat of a reservation made before a product went away gets
+		// the first answer; otherwise nothing was held and nothing is kept.
+		existing, gerr := inv.reservations.Get(ctx, orderID)
+		if gerr != nil || !existing.SameLines(lines) {
+			return Outcome{}, err
+		}
+		r = existing
+	}
 	existing, err := inv.reservations.Insert(ctx, r)
 	if err != nil {
 		return Outcome{}, err
@@ -135,6 +146,7 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 			if rejected.Status != domain.StatusRejected {
 				return Outcome{Reservation: rejected, Replayed: true}, nil
 			}
+			inv.dropExpiry(ctx, orderID)
 			return Outcome{Reservation: rejected}, insufficient
 		}
 		if before.Available >= lowStock && after.Available < lowStock {
@@ -170,6 +182,36 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 		})
 	}
 	return Outcome{Reservation: final}, nil
+}
+
+// price sets the lines' names and prices, reading every product in one call.
+func (inv *Inventory) price(ctx context.Context, r *domain.Reservation) error {
+	ids := make([]string, len(r.Lines))
+	for i, l := range r.Lines {
+		ids[i] = l.ProductID
+	}
+	products, err := inv.products.Products(ctx, ids)
+	if err != nil {
+		return err
+	}
+	if missing := r.Price(products); missing != "" {
+		return &InsufficientStockError{ProductID: missing, Reason: "no product " + missing}
+	}
+	return nil
+}
+
+// dropExpiry cancels a closed reservation's expiry job off the request's
+// path: should that fail, the job fires later and finds nothing to do.
+func (inv *Inventory) dropExpiry(ctx context.Context, orderID string) {
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := inv.expiry.CancelExpiry(ctx, orderID); err != nil {
+			logging.FromContext(ctx).Info("expiry job not cancelled; it will find nothing to do",
+				zap.String("order_id", orderID), zap.Error(err))
+		}
+	}()
 }
 
 // Get returns an order's reservation.
@@ -280,6 +322,9 @@ func (inv *Inventory) close(ctx context.Context, orderID string, claim, done dom
 		return nil, err
 	}
 	inv.announce(ctx, events.TopicInventoryReleased, r, reason)
+	if claim == domain.StatusReleasing {
+		inv.dropExpiry(ctx, orderID)
+	}
 	return r, nil
 }
 
@@ -320,6 +365,7 @@ func (inv *Inventory) Commit(ctx context.Context, orderID string) (*domain.Reser
 		return nil, err
 	}
 	inv.announce(ctx, events.TopicInventoryCommitted, r, "")
+	inv.dropExpiry(ctx, orderID)
 	return r, nil
 }
 
@@ -341,7 +387,7 @@ func (inv *Inventory) releaseLines(ctx context.Context, orderID string, lines []
 func (inv *Inventory) announce(ctx context.Context, topic string, r *domain.Reservation, reason string) {
 	lines := make([]events.ReservedLine, len(r.Lines))
 	for i, l := range r.Lines {
-		lines[i] = events.ReservedLine(l)
+		lines[i] = events.ReservedLine{ProductID: l.ProductID, Quantity: l.Quantity}
 	}
 	data := events.InventoryReservation{OrderID: r.OrderID, Lines: lines, Reason: reason, At: r.UpdatedAt}
 	if topic == events.TopicInventoryReserved {

@@ -16,8 +16,22 @@ import (
 // Hand-written fakes of the narrow interfaces.
 
 type memStock struct {
-	mu sync.Mutex
-	m  map[string]*domain.Stock
+	mu     sync.Mutex
+	m      map[string]*domain.Stock
+	prices map[string]int64 // every product with stock has a price
+}
+
+func (s *memStock) Products(_ context.Context, ids []string) (map[string]*domain.Product, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]*domain.Product{}
+	for _, id := range ids {
+		if _, ok := s.m[id]; ok {
+			out[id] = &domain.Product{ID: id, ProductFields: domain.ProductFields{Name: "Product " + id,
+				Price: domain.Money{Amount: s.prices[id], Currency: "EUR"}}}
+		}
+	}
+	return out, nil
 }
 
 func (s *memStock) UpdateStock(_ context.Context, id string, change func(*domain.Stock) (bool, error)) (domain.Stock, domain.Stock, error) {
@@ -88,6 +102,20 @@ type expiries struct {
 	due map[string]time.Time
 }
 
+func (e *expiries) CancelExpiry(_ context.Context, id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.due, id)
+	return nil
+}
+
+func (e *expiries) scheduled(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.due[id]
+	return ok
+}
+
 func (e *expiries) ScheduleExpiry(_ context.Context, id string, at time.Time) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -127,7 +155,7 @@ type fixture struct {
 
 func newFixture(stock map[string]int64) fixture {
 	f := fixture{
-		stock: &memStock{m: map[string]*domain.Stock{}},
+		stock: &memStock{m: map[string]*domain.Stock{}, prices: map[string]int64{}},
 		res:   &memReservations{m: map[string]domain.Reservation{}},
 		exp:   &expiries{due: map[string]time.Time{}},
 		pub:   &published{},
@@ -135,7 +163,7 @@ func newFixture(stock map[string]int64) fixture {
 	for id, n := range stock {
 		f.stock.m[id] = &domain.Stock{Available: n}
 	}
-	f.inv = app.NewInventory(f.stock, f.res, f.exp, f.pub, app.InventoryConfig{TTL: time.Minute, LowStockThreshold: 3})
+	f.inv = app.NewInventory(f.stock, f.stock, f.res, f.exp, f.pub, app.InventoryConfig{TTL: time.Minute, LowStockThreshold: 3})
 	return f
 }
 
@@ -173,8 +201,26 @@ func TestReserveIsIdempotentPerOrder(t *testing.T) {
 	if _, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 5)}, 0); !errors.Is(err, domain.ErrReservationMismatch) {
 		t.Fatalf("other lines under one order: %v", err)
 	}
-	if _, ok := f.exp.due["o1"]; !ok {
+	if !f.exp.scheduled("o1") {
 		t.Error("no expiry scheduled")
+	}
+}
+
+func TestReservePricesOnceFromTheCatalog(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 10, "b": 10})
+	f.stock.prices["a"] = 1250
+	first, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("b", 1), line("a", 2)}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := first.Reservation.Lines[0]
+	if a.ProductID != "a" || a.Name != "Product a" || a.UnitPrice == nil || *a.UnitPrice != (domain.Money{Amount: 1250, Currency: "EUR"}) {
+		t.Fatalf("line a: %+v", a)
+	}
+	f.stock.prices["a"] = 9999 // a price change after the reservation
+	again, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 2), line("b", 1)}, 0)
+	if err != nil || !again.Replayed || again.Reservation.Lines[0].UnitPrice.Amount != 1250 {
+		t.Fatalf("a repeat re-priced the order: %+v %v", again.Reservation.Lines, err)
 	}
 }
 
@@ -246,6 +292,14 @@ func TestCommitReleaseAndExpire(t *testing.T) {
 	}
 	if got := f.stock.available("a"); got != 10 {
 		t.Fatalf("available %d after the return, want 10", got)
+	}
+	// Closed by commit or release, a reservation's expiry job is cancelled
+	// (off the request's path); the expired one's has fired.
+	for deadline := time.Now().Add(5 * time.Second); f.exp.scheduled("paid") || f.exp.scheduled("cancelled"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("expiry jobs left: paid %v, cancelled %v", f.exp.scheduled("paid"), f.exp.scheduled("cancelled"))
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -52,10 +52,14 @@ var (
 	ErrReservationMismatch = errors.New("order ID already used with other lines")
 )
 
-// Line is a quantity of one product.
+// Line is a quantity of one product. A reservation prices its lines when
+// it is made: the name and unit price the checkout charges are the
+// catalog's at that moment, and a repeat of the request gets the same ones.
 type Line struct {
 	ProductID string `json:"productId"`
 	Quantity  int64  `json:"quantity"`
+	Name      string `json:"name,omitempty"`
+	UnitPrice *Money `json:"unitPrice,omitempty"`
 }
 
 // orderIDPattern keeps order IDs usable in job names and keys.
@@ -114,7 +118,23 @@ func NormalizeLines(orderID string, lines []Line) ([]Line, error) {
 
 // SameLines reports whether a repeat asks for what the first request asked.
 func (r *Reservation) SameLines(lines []Line) bool {
-	return slices.Equal(r.Lines, lines)
+	return slices.EqualFunc(r.Lines, lines, func(a, b Line) bool {
+		return a.ProductID == b.ProductID && a.Quantity == b.Quantity
+	})
+}
+
+// Price sets each line's name and unit price from the catalog's products;
+// it answers the ID of a product the catalog does not have, or "".
+func (r *Reservation) Price(products map[string]*Product) (missing string) {
+	for i, l := range r.Lines {
+		p, ok := products[l.ProductID]
+		if !ok {
+			return l.ProductID
+		}
+		price := p.Price
+		r.Lines[i].Name, r.Lines[i].UnitPrice = p.Name, &price
+	}
+	return ""
 }
 
 // Open reports whether stock is still held (or being held) for the order.

@@ -28,18 +28,18 @@ func TestStockHoldsAreIdempotentPerOrder(t *testing.T) {
 }
 
 func TestNormalizeLines(t *testing.T) {
-	lines, err := domain.NormalizeLines("o1", []domain.Line{{"b", 1}, {"a", 2}, {"b", 3}})
-	if err != nil || len(lines) != 2 || lines[0] != (domain.Line{"a", 2}) || lines[1] != (domain.Line{"b", 4}) {
+	lines, err := domain.NormalizeLines("o1", []domain.Line{{ProductID: "b", Quantity: 1}, {ProductID: "a", Quantity: 2}, {ProductID: "b", Quantity: 3}})
+	if err != nil || len(lines) != 2 || lines[0] != (domain.Line{ProductID: "a", Quantity: 2}) || lines[1] != (domain.Line{ProductID: "b", Quantity: 4}) {
 		t.Fatalf("lines %v, %v", lines, err)
 	}
 	for name, in := range map[string][]domain.Line{
-		"none": nil, "zero quantity": {{"a", 0}}, "no product": {{"", 1}}, "too many units": {{"a", 600}, {"a", 600}},
+		"none": nil, "zero quantity": {{ProductID: "a", Quantity: 0}}, "no product": {{ProductID: "", Quantity: 1}}, "too many units": {{ProductID: "a", Quantity: 600}, {ProductID: "a", Quantity: 600}},
 	} {
 		if _, err := domain.NormalizeLines("o1", in); err == nil {
 			t.Errorf("%s accepted", name)
 		}
 	}
-	if _, err := domain.NormalizeLines("", []domain.Line{{"a", 1}}); err == nil {
+	if _, err := domain.NormalizeLines("", []domain.Line{{ProductID: "a", Quantity: 1}}); err == nil {
 		t.Error("empty order ID accepted")
 	}
 }

@@ -83,7 +83,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 	catalog := app.NewCatalog(p.catalog, p.catalog, p.index, publisher,
 		func() string { return uuid.Must(uuid.NewV7()).String() }, nil)
-	inventory := app.NewInventory(p.catalog, adapters.NewDaprReservations(p.store), adapters.NewDaprExpiry(p.client), publisher,
+	inventory := app.NewInventory(p.catalog, p.catalog, adapters.NewDaprReservations(p.store), adapters.NewDaprExpiry(p.client), publisher,
 		app.InventoryConfig{TTL: cfg.ReservationTTL, LowStockThreshold: cfg.LowStockThreshold})
 
 	cfg.WatchConfig(ctx, p.client, []string{KeyLowStockThreshold}, func(values map[string]string, _ string) error {
