@@ -129,13 +129,16 @@ type orderView struct {
 
 func (o orderView) final() bool { return o.Status == "shipped" || o.Status == "cancelled" }
 
-// checkout places orders at a fixed rate for d (an open loop: arrivals do
-// not wait for earlier orders), each of two random products by a random
-// buyer, and follows each to shipped or cancelled. The time to the final
-// state is read from the order's own history (the same machine's clock),
-// so the status is polled rarely, with back-off, instead of loading the
-// system being measured.
-func (s *shop) checkout(rate float64, d time.Duration) checkoutStep {
+// workload places one unit of work (an order, a workflow) and follows it
+// to its end. placed is false when it was refused; outcome is its final
+// state ("" when it never got there) and at the moment it got there, by
+// the system's own clock (the same machine's).
+type workload func(i int, r *rand.Rand, sent time.Time) (placed bool, outcome string, at time.Time)
+
+// offer places work at a fixed rate for d (an open loop: arrivals do not
+// wait for earlier ones) and collects how and when each ended. Ends count
+// as finished unless their outcome is "cancelled" or "FAILED".
+func offer(rate float64, d time.Duration, w workload) checkoutStep {
 	res := checkoutStep{offered: rate}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -143,56 +146,76 @@ func (s *shop) checkout(rate float64, d time.Duration) checkoutStep {
 	res.first = time.Now()
 	for i := 0; time.Since(res.first) < d; i++ {
 		time.Sleep(time.Until(res.first.Add(time.Duration(i) * interval)))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(i), uint64(res.first.UnixNano())))
-			buyer := s.buyers[r.IntN(len(s.buyers))]
-			p := r.Perm(len(s.products))
-			start := time.Now()
-			var o orderView
-			code, err := s.call("POST", "/api/orders", buyer, fmt.Sprintf("bench-%d-%d", res.first.UnixNano(), i), map[string]any{
-				"paymentMethod": "tok_visa",
-				"lines":         []map[string]any{{"productId": s.products[p[0]], "quantity": 1}, {"productId": s.products[p[1]], "quantity": 2}},
-			}, &o)
-			if err != nil || code != 201 {
-				return
-			}
-			wait := 100 * time.Millisecond
-			for !o.final() && time.Since(start) < 2*time.Minute {
-				time.Sleep(wait)
-				wait = min(wait*3/2, time.Second)
-				_, _ = s.call("GET", "/api/orders/"+o.ID, buyer, "", nil, &o)
-			}
+			sent := time.Now()
+			placed, outcome, at := w(i, r, sent)
 			mu.Lock()
 			defer mu.Unlock()
-			res.placed++
-			if !o.final() || len(o.History) == 0 {
+			if !placed {
 				return
 			}
-			if o.Status == "shipped" {
-				res.shipped++
-			} else {
+			res.placed++
+			switch outcome {
+			case "":
+				return
+			case "cancelled", "FAILED":
 				res.cancelled++
+			default:
+				res.shipped++
 			}
-			at := o.History[len(o.History)-1].At
-			res.latencies = append(res.latencies, at.Sub(start))
+			res.latencies = append(res.latencies, at.Sub(sent))
 			if at.After(res.last) {
 				res.last = at
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	slices.Sort(res.latencies)
 	return res
 }
 
+// follow polls get until done says the work ended, with back-off (100 ms,
+// then 1.5x up to 1 s) so that following is a small part of the load.
+func follow(get func() bool) {
+	start := time.Now()
+	for wait := 100 * time.Millisecond; !get() && time.Since(start) < 2*time.Minute; wait = min(wait*3/2, time.Second) {
+		time.Sleep(wait)
+	}
+}
+
+// order places an order of two random products by a random buyer and
+// follows it to shipped or cancelled; the end is the order's own last
+// transition time.
+func (s *shop) order(i int, r *rand.Rand, sent time.Time) (bool, string, time.Time) {
+	buyer := s.buyers[r.IntN(len(s.buyers))]
+	p := r.Perm(len(s.products))
+	var o orderView
+	code, err := s.call("POST", "/api/orders", buyer, fmt.Sprintf("bench-%d-%d", sent.UnixNano(), i), map[string]any{
+		"paymentMethod": "tok_visa",
+		"lines":         []map[string]any{{"productId": s.products[p[0]], "quantity": 1}, {"productId": s.products[p[1]], "quantity": 2}},
+	}, &o)
+	if err != nil || code != 201 {
+		return false, "", time.Time{}
+	}
+	follow(func() bool {
+		if !o.final() {
+			_, _ = s.call("GET", "/api/orders/"+o.ID, buyer, "", nil, &o)
+		}
+		return o.final()
+	})
+	if !o.final() || len(o.History) == 0 {
+		return true, "", time.Time{}
+	}
+	return true, o.Status, o.History[len(o.History)-1].At
+}
+
 // knee offers each rate in turn until the system stops keeping up, and
 // returns every step; the knee is the last step that kept up.
-func (s *shop) knee(rates []float64, d time.Duration, progress func(checkoutStep)) []checkoutStep {
+func knee(rates []float64, d time.Duration, w workload, progress func(checkoutStep)) []checkoutStep {
 	var steps []checkoutStep
 	for _, rate := range rates {
-		step := s.checkout(rate, d)
+		step := offer(rate, d, w)
 		progress(step)
 		steps = append(steps, step)
 		if !step.keptUp() {

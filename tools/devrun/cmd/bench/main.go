@@ -52,7 +52,12 @@ func run() error {
 	runFile := flag.String("f", "dapr.yaml", "multi-app run file")
 	hopRate := flag.Int("hop-rate", 500, "sidecar tax: calls per second (open loop)")
 	hopFor := flag.Duration("hop-for", 10*time.Second, "sidecar tax: measured time per path")
+	only := flag.String("only", "catalog,tax,checkout", "which parts to run (catalog, tax, checkout); the checkout includes its workflow baseline")
 	flag.Parse()
+	parts := map[string]bool{}
+	for _, p := range strings.Split(*only, ",") {
+		parts[strings.TrimSpace(p)] = true
+	}
 	offered, err := parseRates(*rates)
 	if err != nil {
 		return err
@@ -120,71 +125,78 @@ func run() error {
 	list := func(*rand.Rand) string { return "/products?limit=20" }
 	search := func(*rand.Rand) string { return "/products?q=oak&inStock=true&sort=price" }
 	byID := func(r *rand.Rand) string { return "/products/" + productID(r) }
-	var scenarios []scenario
-	for _, q := range []struct {
-		name string
-		path func(*rand.Rand) string
-	}{
-		{"GET /products?limit=20 (list, sorted by name)", list},
-		{"GET /products?q=oak&inStock=true&sort=price", search},
-		{"GET /products/{id} (10,000 products at random)", byID},
-	} {
-		scenarios = append(scenarios,
-			scenario{q.name, "direct", func(r *rand.Rand) string { return direct + q.path(r) }, token, nil},
-			scenario{q.name, "gateway, no cache", func(r *rand.Rand) string { return gw + "/api" + q.path(r) }, nil, cache("0s")},
-			scenario{q.name, "gateway, cache 1 s", func(r *rand.Rand) string { return gw + "/api" + q.path(r) }, nil, cache("1s")},
-		)
-	}
-
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency * 2}, Timeout: 10 * time.Second}
-	results := make([]result, len(scenarios))
-	for i, s := range scenarios {
-		fmt.Fprintf(os.Stderr, "%s via %s…\n", s.name, s.path)
-		if s.setup != nil {
-			if err := s.setup(); err != nil {
-				return err
+	if parts["catalog"] {
+		var scenarios []scenario
+		for _, q := range []struct {
+			name string
+			path func(*rand.Rand) string
+		}{
+			{"GET /products?limit=20 (list, sorted by name)", list},
+			{"GET /products?q=oak&inStock=true&sort=price", search},
+			{"GET /products/{id} (10,000 products at random)", byID},
+		} {
+			scenarios = append(scenarios,
+				scenario{q.name, "direct", func(r *rand.Rand) string { return direct + q.path(r) }, token, nil},
+				scenario{q.name, "gateway, no cache", func(r *rand.Rand) string { return gw + "/api" + q.path(r) }, nil, cache("0s")},
+				scenario{q.name, "gateway, cache 1 s", func(r *rand.Rand) string { return gw + "/api" + q.path(r) }, nil, cache("1s")},
+			)
+		}
+
+		results := make([]result, len(scenarios))
+		for i, s := range scenarios {
+			fmt.Fprintf(os.Stderr, "%s via %s…\n", s.name, s.path)
+			if s.setup != nil {
+				if err := s.setup(); err != nil {
+					return err
+				}
+			}
+			load(client, s, *concurrency, *warmup)
+			results[i] = load(client, s, *concurrency, *duration)
+			if results[i].errors > 0 {
+				return fmt.Errorf("%s via %s: %d of %d requests failed (first: %s)", s.name, s.path, results[i].errors,
+					results[i].errors+len(results[i].latencies), results[i].firstErr)
 			}
 		}
-		load(client, s, *concurrency, *warmup)
-		results[i] = load(client, s, *concurrency, *duration)
-		if results[i].errors > 0 {
-			return fmt.Errorf("%s via %s: %d of %d requests failed (first: %s)", s.name, s.path, results[i].errors,
-				results[i].errors+len(results[i].latencies), results[i].firstErr)
+
+		fmt.Fprintf(out, "Catalog read path, %d products, %d concurrent clients, %s per scenario, %s\n\n",
+			*products, *concurrency, *duration, time.Now().UTC().Format("2006-01-02"))
+		fmt.Fprintln(out, "| request | path | req/s | p50 | p99 | ÷ direct |")
+		fmt.Fprintln(out, "|---|---|---:|---:|---:|---|")
+		var d result
+		for i, r := range results {
+			s := scenarios[i]
+			ratio := ""
+			if s.path == "direct" {
+				d = r
+			} else {
+				ratio = fmt.Sprintf("%.2f× throughput, %.1f× p50", r.rps()/d.rps(), float64(r.pct(50))/float64(d.pct(50)))
+			}
+			fmt.Fprintf(out, "| %s | %s | %.0f | %s | %s | %s |\n", s.name, s.path, r.rps(), ms(r.pct(50)), ms(r.pct(99)), ratio)
 		}
-	}
+		fmt.Fprintln(out, "\ndirect: the product service's own port (with the sidecar's app token);")
+		fmt.Fprintln(out, "gateway: client → gateway → gateway's daprd → product's daprd → product service;")
+		fmt.Fprintln(out, "with the cache, the gateway answers a read it answered less than 1 s ago itself.")
 
-	fmt.Fprintf(out, "Catalog read path, %d products, %d concurrent clients, %s per scenario, %s\n\n",
-		*products, *concurrency, *duration, time.Now().UTC().Format("2006-01-02"))
-	fmt.Fprintln(out, "| request | path | req/s | p50 | p99 | ÷ direct |")
-	fmt.Fprintln(out, "|---|---|---:|---:|---:|---|")
-	var d result
-	for i, r := range results {
-		s := scenarios[i]
-		ratio := ""
-		if s.path == "direct" {
-			d = r
-		} else {
-			ratio = fmt.Sprintf("%.2f× throughput, %.1f× p50", r.rps()/d.rps(), float64(r.pct(50))/float64(d.pct(50)))
+	}
+	if parts["tax"] {
+		fmt.Fprintf(os.Stderr, "sidecar tax: %d calls/s for %s per path…\n", *hopRate, *hopFor)
+		hops, err := sidecarTax(topo, *hopRate, *hopFor)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(out, "| %s | %s | %.0f | %s | %s | %s |\n", s.name, s.path, r.rps(), ms(r.pct(50)), ms(r.pct(99)), ratio)
-	}
-	fmt.Fprintln(out, "\ndirect: the product service's own port (with the sidecar's app token);")
-	fmt.Fprintln(out, "gateway: client → gateway → gateway's daprd → product's daprd → product service;")
-	fmt.Fprintln(out, "with the cache, the gateway answers a read it answered less than 1 s ago itself.")
+		fmt.Fprintf(out, "\nSidecar tax: GET /products/demo-00001 at %d calls/s (open loop, vegeta), %s per path\n\n", *hopRate, *hopFor)
+		fmt.Fprintln(out, "| path | p50 | p99 | p50 added | p99 added |")
+		fmt.Fprintln(out, "|---|---:|---:|---:|---:|")
+		for _, h := range hops {
+			fmt.Fprintf(out, "| %s | %s | %s | +%s | +%s |\n", h.name, ms(h.p50), ms(h.p99), ms(h.p50-hops[0].p50), ms(h.p99-hops[0].p99))
+		}
+		fmt.Fprintln(out, "\nDapr publishes +0.91 ms p50 and +2.04 ms p99 for two sidecars at 1,000 req/s on 8 vCPU.")
 
-	fmt.Fprintf(os.Stderr, "sidecar tax: %d calls/s for %s per path…\n", *hopRate, *hopFor)
-	hops, err := sidecarTax(topo, *hopRate, *hopFor)
-	if err != nil {
-		return err
 	}
-	fmt.Fprintf(out, "\nSidecar tax: GET /products/demo-00001 at %d calls/s (open loop, vegeta), %s per path\n\n", *hopRate, *hopFor)
-	fmt.Fprintln(out, "| path | p50 | p99 | p50 added | p99 added |")
-	fmt.Fprintln(out, "|---|---:|---:|---:|---:|")
-	for _, h := range hops {
-		fmt.Fprintf(out, "| %s | %s | %s | +%s | +%s |\n", h.name, ms(h.p50), ms(h.p99), ms(h.p50-hops[0].p50), ms(h.p99-hops[0].p99))
+	if !parts["checkout"] {
+		return nil
 	}
-	fmt.Fprintln(out, "\nDapr publishes +0.91 ms p50 and +2.04 ms p99 for two sidecars at 1,000 req/s on 8 vCPU.")
-
 	adminPassword, err := topo.AdminPassword()
 	if err != nil {
 		return err
@@ -193,23 +205,66 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	steps := sh.knee(offered, *orders, func(c checkoutStep) {
-		fmt.Fprintf(os.Stderr, "checkout at %g/s: %d of %d completed, %.1f/s, p99 %s\n", c.offered, c.completed(), c.placed, c.throughput(), ms(c.pct(99)))
-	})
-	kneeAt := 0.0
-	for _, st := range steps {
-		if st.keptUp() {
-			kneeAt = st.offered
+	progress := func(what string) func(checkoutStep) {
+		return func(c checkoutStep) {
+			fmt.Fprintf(os.Stderr, "%s at %g/s: %d of %d completed, %.1f/s, p99 %s\n", what, c.offered, c.completed(), c.placed, c.throughput(), ms(c.pct(99)))
 		}
 	}
-	var at75 *checkoutStep
-	if kneeAt > 0 {
-		fmt.Fprintf(os.Stderr, "checkout at 75%% of the knee (%g/s)…\n", 0.75*kneeAt)
-		st := sh.checkout(0.75*kneeAt, *orders)
-		at75 = &st
+	steps, at75 := kneeAnd75(offered, *orders, sh.order, progress("checkout"))
+	topo.Stop() // the baseline runs alone, on a control plane of its own
+
+	fmt.Fprintf(os.Stderr, "workflow baseline: wfbaseline in place of the order service…\n")
+	baseTopo, baseWork, err := baseline(ctx, *runFile, stateDir, logFile, client)
+	if err != nil {
+		return err
 	}
+	baseSteps, base75 := kneeAnd75(offered, *orders, baseWork, progress("baseline"))
+	baseTopo.Stop()
+
 	fmt.Fprintf(out, "\nCheckout, each rate offered for %s (open loop), 20 buyers, 50 products, 2 lines an order, fulfilment delay 0\n\n", *orders)
-	fmt.Fprintln(out, "| offered orders/s | placed | shipped | cancelled | completed orders/s | POST → final p50 | p99 | max | kept up |")
+	kneeTable(out, steps, at75)
+	fmt.Fprintln(out, "Each order: check the buyer while the product service prices both lines and holds their stock")
+	fmt.Fprintln(out, "(one call), charge, then commit the stock while the order is recorded paid, then ship: 3 workflow")
+	fmt.Fprintln(out, "activities, every call through two sidecars. The time to the final state is the order's own last")
+	fmt.Fprintln(out, "transition time minus the moment the POST was sent; each order's status is polled with back-off")
+	fmt.Fprintln(out, "(100 ms, then 1.5× up to 1 s), so polling is a small part of the load.")
+	fmt.Fprintf(out, "\nBaseline: Dapr's workflow perf-test shape (5 chained no-op activities) in place of the order service,\n")
+	fmt.Fprintf(out, "same sidecar configuration and components, started through the sidecar's workflow API, each rate for %s\n\n", *orders)
+	kneeTable(out, baseSteps, base75)
+	ck, bk := kneeOf(steps), kneeOf(baseSteps)
+	fmt.Fprintf(out, "Checkout knee ÷ baseline knee in this run: %g ÷ %g = %.2f×.\n", ck, bk, ck/max(bk, 1e-9))
+	if err := plotCheckout(*outDir, steps); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "report and plots in %s\n", *outDir)
+	return nil
+}
+
+// kneeAnd75 finds the knee, then offers 75% of it.
+func kneeAnd75(rates []float64, d time.Duration, w workload, progress func(checkoutStep)) ([]checkoutStep, *checkoutStep) {
+	steps := knee(rates, d, w, progress)
+	k := kneeOf(steps)
+	if k == 0 {
+		return steps, nil
+	}
+	st := offer(0.75*k, d, w)
+	progress(st)
+	return steps, &st
+}
+
+// kneeOf is the last rate that kept up.
+func kneeOf(steps []checkoutStep) float64 {
+	k := 0.0
+	for _, st := range steps {
+		if st.keptUp() {
+			k = st.offered
+		}
+	}
+	return k
+}
+
+func kneeTable(out io.Writer, steps []checkoutStep, at75 *checkoutStep) {
+	fmt.Fprintln(out, "| offered /s | placed | finished | cancelled or failed | completed /s | sent → final p50 | p99 | max | kept up |")
 	fmt.Fprintln(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	row := func(st checkoutStep, note string) {
 		fmt.Fprintf(out, "| %s | %d | %d | %d | %.1f | %s | %s | %s | %s |\n", note, st.placed, st.shipped, st.cancelled,
@@ -221,18 +276,8 @@ func run() error {
 	if at75 != nil {
 		row(*at75, fmt.Sprintf("%g (75%% of the knee)", at75.offered))
 	}
-	fmt.Fprintf(out, "\nKnee: %g orders/s (the last rate completed at 90%% or more with p99 under 1 s).\n", kneeAt)
-	fmt.Fprintln(out, "Each order: validate the buyer, price 2 lines from the catalog, reserve, charge, commit, mark paid,")
-	fmt.Fprintln(out, "ship; every step a workflow activity, every call through two sidecars. The time to the final state")
-	fmt.Fprintln(out, "is the order's own last transition time minus the moment the POST was sent; each order's status")
-	fmt.Fprintln(out, "is polled with back-off (100 ms, then 1.5× up to 1 s), so polling is a small part of the load.")
-	if err := plotCheckout(*outDir, steps); err != nil {
-		return err
-	}
-	fmt.Fprintf(os.Stderr, "report and plots in %s\n", *outDir)
-	return nil
+	fmt.Fprintf(out, "\nKnee: %g/s (the last rate completed at 90%% or more with p99 under 1 s).\n", kneeOf(steps))
 }
-
 func yesNo(b bool) string {
 	if b {
 		return "yes"
