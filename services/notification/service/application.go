@@ -10,7 +10,7 @@ import (
 	"github.com/daprshop/notification/app"
 	"github.com/daprshop/notification/ports"
 	"github.com/daprshop/platform/bootstrap"
-	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
@@ -47,7 +47,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		adapters.NewBindingSender(client, cfg.EmailBinding, cfg.EmailFormat, cfg.EmailFrom),
 		adapters.NewStateLedger(store),
 		adapters.NewStateDeadLetters(store),
-		adapters.NewRepublisher(events.NewPublisher(client, cfg.PubSub, cfg.AppID)),
+		adapters.NewRepublisher(daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID)),
 	)
 	router := httpapi.NewRouter()
 	ports.NewHTTP(notifier).Register(router)

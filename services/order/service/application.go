@@ -13,7 +13,7 @@ import (
 	"github.com/daprshop/order/app"
 	"github.com/daprshop/order/ports"
 	"github.com/daprshop/platform/bootstrap"
-	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	defer client.Close()
 	wf := workflow.NewClient(client.GrpcClientConn())
 	store := adapters.NewDaprStore(statestore.New(client, cfg.StateStore))
-	publisher := events.NewPublisher(client, cfg.PubSub, cfg.AppID)
+	publisher := daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID)
 	services := adapters.NewServices(invoke.New(cfg.Sidecar, cfg.CallTimeout))
 
 	metrics := adapters.NewMetrics(app.Causes())

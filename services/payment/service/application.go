@@ -13,7 +13,7 @@ import (
 	"github.com/daprshop/payment/app"
 	"github.com/daprshop/payment/ports"
 	"github.com/daprshop/platform/bootstrap"
-	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
@@ -76,7 +76,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	defer client.Close()
 	provider := adapters.NewSimulatedProvider(cfg.ProviderLatency)
 	payments := app.New(adapters.NewDaprStore(statestore.New(client, cfg.StateStore)), provider,
-		events.NewPublisher(client, cfg.PubSub, cfg.AppID))
+		daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID))
 	cfg.WatchConfig(ctx, client, LiveKeys, func(values map[string]string, _ string) error {
 		latency, rate, err := liveProvider(values, cfg.ProviderLatency)
 		if err != nil {

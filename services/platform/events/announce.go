@@ -8,6 +8,17 @@ import (
 	"github.com/daprshop/platform/logging"
 )
 
+// Event is one domain event on its way to a topic. The topic is also the
+// CloudEvent type. ID must be the same every time the same fact is published
+// (for example "user.registered/<user id>"), so consumers can drop redeliveries
+// and republished copies by CloudEvent id.
+type Event struct {
+	ID      string
+	Topic   string
+	Subject string
+	Data    any
+}
+
 // publisher is anything that publishes an Event (Publisher, or a test fake).
 type publisher interface {
 	Publish(ctx context.Context, e Event) error

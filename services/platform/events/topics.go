@@ -1,3 +1,6 @@
+// Package events holds the platform's event contracts: topics, payloads and
+// the rule that an event is announced after its state change commits. It
+// imports nothing of Dapr; package daprpubsub publishes them.
 package events
 
 import (

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/daprshop/platform/bootstrap"
-	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
@@ -69,7 +69,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		Repo:       store,
 		Hasher:     adapters.NewArgon2Hasher(adapters.DefaultArgon2),
 		Tokens:     signer,
-		Events:     events.NewPublisher(client, cfg.PubSub, cfg.AppID),
+		Events:     daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID),
 		NewID:      func() string { return uuid.Must(uuid.NewV7()).String() },
 		Refresh:    adapters.NewDaprRefreshTokens(state),
 		RefreshTTL: cfg.RefreshTTL,

@@ -1,6 +1,7 @@
-// Package events holds the platform's event contracts (topics and payloads)
-// and publishes them through the Dapr pub/sub API as CloudEvents.
-package events
+// Package daprpubsub publishes the platform's events (package events)
+// through the Dapr pub/sub API as CloudEvents. It is the only place that
+// ties the event contracts to Dapr.
+package daprpubsub
 
 import (
 	"context"
@@ -9,19 +10,9 @@ import (
 
 	dapr "github.com/dapr/go-sdk/client"
 
+	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/tracecontext"
 )
-
-// Event is one domain event on its way to a topic. The topic is also the
-// CloudEvent type. ID must be the same every time the same fact is published
-// (for example "user.registered/<user id>"), so consumers can drop redeliveries
-// and republished copies by CloudEvent id.
-type Event struct {
-	ID      string
-	Topic   string
-	Subject string
-	Data    any
-}
 
 // daprPublisher is the part of the go-sdk client that publishes.
 type daprPublisher interface {
@@ -45,7 +36,7 @@ func NewPublisher(client daprPublisher, pubsub, source string) *Publisher {
 // Publish sends e as JSON inside a CloudEvent whose id, type, source and
 // subject are set from e (the sidecar fills in the rest, including trace
 // context). Retries are the sidecar's job, declared in the Resiliency spec.
-func (p *Publisher) Publish(ctx context.Context, e Event) error {
+func (p *Publisher) Publish(ctx context.Context, e events.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	meta := map[string]string{

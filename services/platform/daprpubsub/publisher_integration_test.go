@@ -1,4 +1,4 @@
-package events_test
+package daprpubsub_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	dapr "github.com/dapr/go-sdk/client"
 
+	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/daprtest"
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/requestid"
@@ -32,7 +33,7 @@ func TestPublishSetsCloudEventAttributes(t *testing.T) {
 	}
 	defer client.Close()
 
-	p := events.NewPublisher(client, "pubsub", "it-publisher")
+	p := daprpubsub.NewPublisher(client, "pubsub", "it-publisher")
 	if err := p.Publish(context.Background(), events.Event{ID: "thing.done/42", Topic: topic, Subject: "42", Data: map[string]int{"n": 42}}); err != nil {
 		t.Fatal(err)
 	}
