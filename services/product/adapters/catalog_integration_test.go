@@ -103,7 +103,7 @@ func TestCatalogAtScale(t *testing.T) {
 }
 
 // walk pages through q and checks the union of pages against the seeds.
-func walk(t *testing.T, cat *domain.Catalog, q domain.Query, seeds []adapters.Seed) {
+func walk(t *testing.T, cat *domain.Catalog, q domain.Query, seeds []domain.Seed) {
 	if err := q.Normalize(); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestReplicasConvergeOnWrites(t *testing.T) {
 }
 
 // deleteAll removes what the import wrote, so test runs do not pile up data.
-func deleteAll(t *testing.T, client dapr.Client, seeds []adapters.Seed) {
+func deleteAll(t *testing.T, client dapr.Client, seeds []domain.Seed) {
 	var keys []string
 	for i := range adapters.Shards {
 		keys = append(keys, fmt.Sprintf("catalog|shard|%02d", i))

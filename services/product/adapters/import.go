@@ -9,12 +9,6 @@ import (
 	"github.com/daprshop/product/domain"
 )
 
-// Seed is one product of a bulk load with its initial stock.
-type Seed struct {
-	Product *domain.Product
-	Stock   int64
-}
-
 // Import loads many products at once: the missing product and stock
 // records in bulk writes, then each index shard once. Products that exist
 // are left as they are (their stock may have moved since), so an import can
@@ -23,7 +17,7 @@ type Seed struct {
 // Only keys that do not exist are bulk-written: a key that was ever saved
 // with first-write concurrency refuses a plain write, and daprd 1.18.1
 // panics when it retries a bulk save that partly failed.
-func (c *DaprCatalog) Import(ctx context.Context, seeds []Seed) error {
+func (c *DaprCatalog) Import(ctx context.Context, seeds []domain.Seed) error {
 	const chunk = 250
 	summaries := make([]domain.Summary, 0, len(seeds))
 	for start := 0; start < len(seeds); start += chunk {
@@ -90,13 +84,7 @@ func (c *DaprCatalog) Import(ctx context.Context, seeds []Seed) error {
 
 const demoKey = "catalog|demo"
 
-// Demo markers: an import that was cut short is redone at the next start.
-const (
-	DemoLoading = "loading"
-	DemoLoaded  = "loaded"
-)
-
-// DemoState returns the demo import's marker: "", DemoLoading or DemoLoaded.
+// DemoState returns the demo import's marker (app.DemoLoading, ...).
 func (c *DaprCatalog) DemoState(ctx context.Context) (string, error) {
 	var state string
 	_, _, err := c.store.Get(ctx, demoKey, &state)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/daprshop/product/adapters"
 	"github.com/daprshop/product/domain"
 )
 
@@ -43,10 +42,10 @@ var (
 
 // Products returns n demo products with their stock. About one in eight is
 // out of stock, so the in-stock filter has something to do.
-func Products(n int) []adapters.Seed {
+func Products(n int) []domain.Seed {
 	r := rand.New(rand.NewPCG(2026, 11))
 	created := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	out := make([]adapters.Seed, n)
+	out := make([]domain.Seed, n)
 	for i := range out {
 		c := categories[i%len(categories)]
 		adj, mat := adjectives[r.IntN(len(adjectives))], materials[r.IntN(len(materials))]
@@ -59,7 +58,7 @@ func Products(n int) []adapters.Seed {
 			stock = 0
 		}
 		at := created.Add(time.Duration(i) * 17 * time.Minute)
-		out[i] = adapters.Seed{
+		out[i] = domain.Seed{
 			Product: &domain.Product{
 				ID: fmt.Sprintf("demo-%05d", i+1),
 				ProductFields: domain.ProductFields{

@@ -115,3 +115,9 @@ func (p *Product) Summary(inStock bool) Summary {
 	return Summary{ID: p.ID, Name: p.Name, Description: p.Description, Category: p.Category,
 		Price: p.Price, InStock: inStock, CreatedAt: p.CreatedAt}
 }
+
+// Seed is one product of a bulk load (demo data, tests) with its initial stock.
+type Seed struct {
+	Product *Product
+	Stock   int64
+}

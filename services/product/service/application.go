@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/daprshop/platform/bootstrap"
-	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
@@ -79,7 +79,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		return err
 	}
 	defer p.client.Close()
-	publisher := events.NewPublisher(p.client, cfg.PubSub, cfg.AppID)
+	publisher := daprpubsub.NewPublisher(p.client, cfg.PubSub, cfg.AppID)
 
 	catalog := app.NewCatalog(p.catalog, p.catalog, p.index, publisher,
 		func() string { return uuid.Must(uuid.NewV7()).String() }, nil)
@@ -116,18 +116,16 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			// Refreshes start once the first load succeeded, and live as long
 			// as the service (ctx), not the start-up task.
 			go p.index.Run(serviceCtx, cfg.IndexRefresh)
-			state, err := p.catalog.DemoState(ctx)
+			// Load the demo catalog into an empty store, or finish an import
+			// a previous start did not complete.
+			start := time.Now()
+			loaded, previous, err := app.NewDemo(p.catalog, p.index, demo.Products).LoadIfEmpty(ctx, cfg.DemoCatalog)
 			if err != nil {
 				return err
 			}
-			// Load the demo catalog into an empty store, or finish an import
-			// a previous start did not complete.
-			n := p.index.Catalog().Len()
-			if cfg.DemoCatalog > 0 && (n == 0 || state == adapters.DemoLoading) {
-				log.Info("loading the demo catalog", zap.Int("products", cfg.DemoCatalog), zap.String("previous_import", state))
-				if err := importDemo(ctx, p.catalog, cfg.DemoCatalog); err != nil {
-					return err
-				}
+			if loaded {
+				log.Info("demo catalog loaded", zap.Int("products", cfg.DemoCatalog), zap.String("previous_import", previous),
+					zap.Duration("took", time.Since(start)))
 			}
 			catalogLoaded.Set()
 			log.Info("catalog loaded", zap.Int("products", p.index.Catalog().Len()))
@@ -155,25 +153,12 @@ func Seed(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		n = 1000
 	}
 	start := time.Now()
-	if err := importDemo(ctx, p.catalog, n); err != nil {
+	if err := app.NewDemo(p.catalog, p.index, demo.Products).Load(ctx, n); err != nil {
 		return err
 	}
 	log.Info("demo catalog loaded", zap.Int("products", n), zap.Int("catalog_size", p.index.Catalog().Len()),
 		zap.Duration("took", time.Since(start)))
 	return nil
-}
-
-// importDemo loads n demo products between two markers, so that an import
-// cut short is redone at the next start. Concurrent imports (replicas, test
-// runs sharing a store) write the same data and do not conflict.
-func importDemo(ctx context.Context, c *adapters.DaprCatalog, n int) error {
-	if err := c.SetDemoState(ctx, adapters.DemoLoading); err != nil {
-		return err
-	}
-	if err := c.Import(ctx, demo.Products(n)); err != nil {
-		return err
-	}
-	return c.SetDemoState(ctx, adapters.DemoLoaded)
 }
 
 // loadIndex reads the index, retrying while the sidecar starts.
