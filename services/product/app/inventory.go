@@ -135,9 +135,7 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 				return Outcome{}, err // stays pending: a retry or the expiry job finishes the release
 			}
 			rejected, uerr := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
-				if r.Status == domain.StatusPending {
-					r.Status, r.Reason, r.UpdatedAt = domain.StatusRejected, reason, inv.now().UTC()
-				}
+				r.Reject(reason, inv.now())
 				return nil
 			})
 			if uerr != nil {
@@ -155,9 +153,7 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 	}
 
 	final, err := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
-		if r.Status == domain.StatusPending {
-			r.Status, r.UpdatedAt = domain.StatusReserved, inv.now().UTC()
-		}
+		r.Advance(domain.StatusPending, domain.StatusReserved, inv.now())
 		return nil
 	})
 	if err != nil {
@@ -235,9 +231,7 @@ func (inv *Inventory) Release(ctx context.Context, orderID string) (*domain.Rese
 // returnCommitted puts a committed order's units back on sale.
 func (inv *Inventory) returnCommitted(ctx context.Context, orderID string) (*domain.Reservation, error) {
 	r, err := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
-		if r.Status == domain.StatusCommitted {
-			r.Status, r.UpdatedAt = domain.StatusReturning, inv.now().UTC()
-		}
+		r.Advance(domain.StatusCommitted, domain.StatusReturning, inv.now())
 		return nil
 	})
 	if err != nil {
@@ -254,9 +248,7 @@ func (inv *Inventory) returnCommitted(ctx context.Context, orderID string) (*dom
 		}
 	}
 	r, err = inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
-		if r.Status == domain.StatusReturning {
-			r.Status, r.UpdatedAt = domain.StatusReturned, inv.now().UTC()
-		}
+		r.Advance(domain.StatusReturning, domain.StatusReturned, inv.now())
 		return nil
 	})
 	if err != nil {
@@ -291,17 +283,7 @@ func (inv *Inventory) close(ctx context.Context, orderID string, claim, done dom
 		}
 	}
 	r, err := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
-		switch {
-		case r.Open():
-			r.Status, r.UpdatedAt = claim, inv.now().UTC()
-		case r.Status == claim:
-			// resume a close that was interrupted
-		case r.Status == domain.StatusCommitting:
-			return domain.ErrReservationBusy // committing now: retry, and the release returns the units
-		case r.Status == domain.StatusCommitted || r.Status == domain.StatusReturning:
-			return fmt.Errorf("%w: it is %s", domain.ErrReservationClosed, r.Status)
-		}
-		return nil
+		return r.ClaimClose(claim, inv.now())
 	})
 	if err != nil {
 		return nil, err
@@ -313,9 +295,7 @@ func (inv *Inventory) close(ctx context.Context, orderID string, claim, done dom
 		return nil, err // stays releasing/expiring: a retry resumes
 	}
 	r, err = inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
-		if r.Status == claim {
-			r.Status, r.UpdatedAt = done, inv.now().UTC()
-		}
+		r.Advance(claim, done, inv.now())
 		return nil
 	})
 	if err != nil {
@@ -331,16 +311,7 @@ func (inv *Inventory) close(ctx context.Context, orderID string, claim, done dom
 // Commit turns an order's holds into sales once it is paid. Committing twice succeeds.
 func (inv *Inventory) Commit(ctx context.Context, orderID string) (*domain.Reservation, error) {
 	r, err := inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
-		switch r.Status {
-		case domain.StatusReserved:
-			r.Status, r.UpdatedAt = domain.StatusCommitting, inv.now().UTC()
-		case domain.StatusCommitting, domain.StatusCommitted:
-		case domain.StatusPending:
-			return domain.ErrReservationBusy
-		default:
-			return fmt.Errorf("%w: it is %s", domain.ErrReservationClosed, r.Status)
-		}
-		return nil
+		return r.ClaimCommit(inv.now())
 	})
 	if err != nil {
 		return nil, err
@@ -356,9 +327,7 @@ func (inv *Inventory) Commit(ctx context.Context, orderID string) (*domain.Reser
 		}
 	}
 	r, err = inv.reservations.Update(ctx, orderID, func(r *domain.Reservation) error {
-		if r.Status == domain.StatusCommitting {
-			r.Status, r.UpdatedAt = domain.StatusCommitted, inv.now().UTC()
-		}
+		r.Advance(domain.StatusCommitting, domain.StatusCommitted, inv.now())
 		return nil
 	})
 	if err != nil {

@@ -137,6 +137,71 @@ func (r *Reservation) Price(products map[string]*Product) (missing string) {
 	return ""
 }
 
+// next lists the moves of a reservation's life (the diagram above).
+var next = map[ReservationStatus][]ReservationStatus{
+	StatusPending:    {StatusReserved, StatusRejected, StatusReleasing, StatusExpiring},
+	StatusReserved:   {StatusCommitting, StatusReleasing, StatusExpiring},
+	StatusCommitting: {StatusCommitted},
+	StatusCommitted:  {StatusReturning},
+	StatusReturning:  {StatusReturned},
+	StatusReleasing:  {StatusReleased},
+	StatusExpiring:   {StatusExpired},
+}
+
+// Advance moves the reservation from one status to the next, if it is at
+// from and its life allows the move; it reports whether it moved. Each
+// step of an operation is a compare-and-swap of this kind, so two
+// operations never both act on one reservation.
+func (r *Reservation) Advance(from, to ReservationStatus, at time.Time) bool {
+	if r.Status != from || !slices.Contains(next[from], to) {
+		return false
+	}
+	r.Status, r.UpdatedAt = to, at.UTC()
+	return true
+}
+
+// Reject ends a pending reservation that could not hold its stock.
+func (r *Reservation) Reject(reason string, at time.Time) bool {
+	if !r.Advance(StatusPending, StatusRejected, at) {
+		return false
+	}
+	r.Reason = reason
+	return true
+}
+
+// ClaimCommit starts a commit: reserved becomes committing. A commit
+// already started or done is resumed (nil); a pending reservation is busy;
+// any other is closed.
+func (r *Reservation) ClaimCommit(at time.Time) error {
+	switch r.Status {
+	case StatusReserved:
+		r.Advance(StatusReserved, StatusCommitting, at)
+	case StatusCommitting, StatusCommitted:
+	case StatusPending:
+		return ErrReservationBusy
+	default:
+		return fmt.Errorf("%w: it is %s", ErrReservationClosed, r.Status)
+	}
+	return nil
+}
+
+// ClaimClose starts a release or an expiry (claim is StatusReleasing or
+// StatusExpiring) of an open reservation; one already claimed is resumed.
+// A reservation being committed is busy (retry: the release then returns
+// the sold units); a committed one is closed to this; one already released,
+// expired or rejected is left as it is.
+func (r *Reservation) ClaimClose(claim ReservationStatus, at time.Time) error {
+	switch {
+	case r.Open():
+		r.Advance(r.Status, claim, at)
+	case r.Status == StatusCommitting:
+		return ErrReservationBusy
+	case r.Status == StatusCommitted || r.Status == StatusReturning:
+		return fmt.Errorf("%w: it is %s", ErrReservationClosed, r.Status)
+	}
+	return nil
+}
+
 // Open reports whether stock is still held (or being held) for the order.
 func (r *Reservation) Open() bool {
 	return r.Status == StatusPending || r.Status == StatusReserved
