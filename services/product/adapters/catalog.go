@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -161,6 +162,34 @@ func (c *DaprCatalog) Delete(ctx context.Context, id string) (*domain.Product, e
 		return nil, err
 	}
 	return &p, nil
+}
+
+// Stocks reads many products' stock, 250 keys to a bulk call.
+func (c *DaprCatalog) Stocks(ctx context.Context, ids []string) (map[string]*domain.Stock, error) {
+	const chunk = 250
+	out := make(map[string]*domain.Stock, len(ids))
+	for start := 0; start < len(ids); start += chunk {
+		batch := ids[start:min(start+chunk, len(ids))]
+		keys := make([]string, len(batch))
+		for i, id := range batch {
+			keys[i] = stockKey(id)
+		}
+		items, err := c.store.GetBulk(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			if it.Value == nil {
+				continue
+			}
+			var st domain.Stock
+			if err := decode(it, &st); err != nil {
+				return nil, err
+			}
+			out[strings.TrimPrefix(it.Key, stockKey(""))] = &st
+		}
+	}
+	return out, nil
 }
 
 // UpdateStock changes one product's stock by compare-and-swap, retrying on

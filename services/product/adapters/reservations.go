@@ -75,38 +75,42 @@ func (d *DaprReservations) Update(ctx context.Context, orderID string, change fu
 	return &r, nil
 }
 
+// GetMany reads the orders' reservations in one call to the sidecar.
+func (d *DaprReservations) GetMany(ctx context.Context, orderIDs []string) ([]*domain.Reservation, error) {
+	keys := make([]string, len(orderIDs))
+	for i, id := range orderIDs {
+		keys[i] = reservationKey(id)
+	}
+	items, err := d.store.GetBulk(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*domain.Reservation, 0, len(items))
+	for _, it := range items {
+		if it.Value == nil {
+			continue
+		}
+		var r domain.Reservation
+		if err := decode(it, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, &r)
+	}
+	return out, nil
+}
+
 // jobScheduler is the part of the go-sdk client that schedules jobs.
 type jobScheduler interface {
 	ScheduleJob(ctx context.Context, job *dapr.Job) error
-	DeleteJob(ctx context.Context, name string) error
 }
 
-// DaprExpiry schedules reservation expiry as Dapr jobs: durable in the
-// scheduler, delivered to this app even after it restarts.
-type DaprExpiry struct {
-	client jobScheduler
-}
-
-// NewDaprExpiry schedules through client.
-func NewDaprExpiry(client jobScheduler) *DaprExpiry { return &DaprExpiry{client: client} }
-
-// ScheduleExpiry arranges a call to POST /job/reservation-expiry-<orderID> at at.
-func (d *DaprExpiry) ScheduleExpiry(ctx context.Context, orderID string, at time.Time) error {
+// ScheduleSweep makes the scheduler call POST /job/reservation-sweep on
+// this app every interval, durably: one recurring Dapr job, which every
+// replica (re)declares at start and the scheduler delivers to one of them.
+func ScheduleSweep(ctx context.Context, client jobScheduler, every time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	job := dapr.NewJob(app.ExpiryJobPrefix+orderID,
-		dapr.WithJobDueTime(at.UTC().Format(time.RFC3339)),
-		// If the app is down when the job is due, keep trying for 10 minutes.
-		dapr.WithJobConstantFailurePolicyInterval(5*time.Second),
-		dapr.WithJobConstantFailurePolicyMaxRetries(120),
-	)
+	job := dapr.NewJob(app.SweepJob, dapr.WithJobSchedule("@every "+every.String()))
 	job.Overwrite = true
-	return d.client.ScheduleJob(ctx, job)
-}
-
-// CancelExpiry deletes the order's expiry job.
-func (d *DaprExpiry) CancelExpiry(ctx context.Context, orderID string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return d.client.DeleteJob(ctx, app.ExpiryJobPrefix+orderID)
+	return client.ScheduleJob(ctx, job)
 }

@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/product/domain"
@@ -40,6 +39,8 @@ type ReservationStore interface {
 	Get(ctx context.Context, orderID string) (*domain.Reservation, error)
 	// Update applies change under the reservation's ETag, retrying on conflict.
 	Update(ctx context.Context, orderID string, change func(*domain.Reservation) error) (*domain.Reservation, error)
+	// GetMany reads the orders' reservations at once; missing ones are absent.
+	GetMany(ctx context.Context, orderIDs []string) ([]*domain.Reservation, error)
 }
 
 // Products reads the products an order names, in one call; unknown IDs are
@@ -48,13 +49,10 @@ type Products interface {
 	Products(ctx context.Context, ids []string) (map[string]*domain.Product, error)
 }
 
-// ExpiryScheduler arranges for Expire to be called for an order at a time,
-// durably (a Dapr job), so a crash mid-reservation still returns the stock.
-type ExpiryScheduler interface {
-	ScheduleExpiry(ctx context.Context, orderID string, at time.Time) error
-	// CancelExpiry drops the order's expiry once its reservation is closed;
-	// an expiry that fires anyway finds nothing to do.
-	CancelExpiry(ctx context.Context, orderID string) error
+// StockReader reads many products' stock at once (for the expiry sweep);
+// products without a stock record are absent from the answer.
+type StockReader interface {
+	Stocks(ctx context.Context, productIDs []string) (map[string]*domain.Stock, error)
 }
 
 // EventPublisher publishes domain events.

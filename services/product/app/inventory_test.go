@@ -52,6 +52,31 @@ func (s *memStock) UpdateStock(_ context.Context, id string, change func(*domain
 	return before, next, nil
 }
 
+func (s *memStock) Stocks(_ context.Context, ids []string) (map[string]*domain.Stock, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]*domain.Stock{}
+	for _, id := range ids {
+		if st, ok := s.m[id]; ok {
+			c := *st
+			c.Holds = maps.Clone(st.Holds)
+			out[id] = &c
+		}
+	}
+	return out, nil
+}
+
+// Catalog lists every product with stock.
+func (s *memStock) Catalog() *domain.Catalog {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sums []domain.Summary
+	for id := range s.m {
+		sums = append(sums, domain.Summary{ID: id})
+	}
+	return domain.NewCatalog(sums)
+}
+
 func (s *memStock) available(id string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,6 +108,18 @@ func (r *memReservations) Get(_ context.Context, id string) (*domain.Reservation
 	return &cur, nil
 }
 
+func (r *memReservations) GetMany(_ context.Context, ids []string) ([]*domain.Reservation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*domain.Reservation
+	for _, id := range ids {
+		if cur, ok := r.m[id]; ok {
+			out = append(out, &cur)
+		}
+	}
+	return out, nil
+}
+
 func (r *memReservations) Update(_ context.Context, id string, change func(*domain.Reservation) error) (*domain.Reservation, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -95,32 +132,6 @@ func (r *memReservations) Update(_ context.Context, id string, change func(*doma
 	}
 	r.m[id] = cur
 	return &cur, nil
-}
-
-type expiries struct {
-	mu  sync.Mutex
-	due map[string]time.Time
-}
-
-func (e *expiries) CancelExpiry(_ context.Context, id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.due, id)
-	return nil
-}
-
-func (e *expiries) scheduled(id string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, ok := e.due[id]
-	return ok
-}
-
-func (e *expiries) ScheduleExpiry(_ context.Context, id string, at time.Time) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.due[id] = at
-	return nil
 }
 
 type published struct {
@@ -149,7 +160,7 @@ type fixture struct {
 	inv   *app.Inventory
 	stock *memStock
 	res   *memReservations
-	exp   *expiries
+	clock *clock
 	pub   *published
 }
 
@@ -157,13 +168,13 @@ func newFixture(stock map[string]int64) fixture {
 	f := fixture{
 		stock: &memStock{m: map[string]*domain.Stock{}, prices: map[string]int64{}},
 		res:   &memReservations{m: map[string]domain.Reservation{}},
-		exp:   &expiries{due: map[string]time.Time{}},
+		clock: &clock{t: time.Now()},
 		pub:   &published{},
 	}
 	for id, n := range stock {
 		f.stock.m[id] = &domain.Stock{Available: n}
 	}
-	f.inv = app.NewInventory(f.stock, f.stock, f.res, f.exp, f.pub, app.InventoryConfig{TTL: time.Minute, LowStockThreshold: 3})
+	f.inv = app.NewInventory(f.stock, f.stock, f.stock, f.res, f.pub, app.InventoryConfig{TTL: time.Minute, LowStockThreshold: 3, Now: f.clock.now})
 	return f
 }
 
@@ -200,9 +211,6 @@ func TestReserveIsIdempotentPerOrder(t *testing.T) {
 	}
 	if _, err := f.inv.Reserve(ctx, "o1", []domain.Line{line("a", 5)}, 0); !errors.Is(err, domain.ErrReservationMismatch) {
 		t.Fatalf("other lines under one order: %v", err)
-	}
-	if !f.exp.scheduled("o1") {
-		t.Error("no expiry scheduled")
 	}
 }
 
@@ -293,13 +301,48 @@ func TestCommitReleaseAndExpire(t *testing.T) {
 	if got := f.stock.available("a"); got != 10 {
 		t.Fatalf("available %d after the return, want 10", got)
 	}
-	// Closed by commit or release, a reservation's expiry job is cancelled
-	// (off the request's path); the expired one's has fired.
-	for deadline := time.Now().Add(5 * time.Second); f.exp.scheduled("paid") || f.exp.scheduled("cancelled"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("expiry jobs left: paid %v, cancelled %v", f.exp.scheduled("paid"), f.exp.scheduled("cancelled"))
+}
+
+// clock is a test's time, moved by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func TestSweepExpiresOnlyReservationsPastTheirTime(t *testing.T) {
+	f := newFixture(map[string]int64{"a": 10, "b": 10})
+	_, _ = f.inv.Reserve(ctx, "abandoned", []domain.Line{line("a", 3), line("b", 1)}, 0)
+	_, _ = f.inv.Reserve(ctx, "paid", []domain.Line{line("a", 2)}, 0)
+	_, _ = f.inv.Commit(ctx, "paid")
+	f.clock.add(2 * time.Minute) // past the 1-minute TTL
+	_, _ = f.inv.Reserve(ctx, "recent", []domain.Line{line("b", 4)}, 0)
+
+	n, err := f.inv.SweepExpired(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("swept %d, %v; want the abandoned one only", n, err)
+	}
+	for id, want := range map[string]domain.ReservationStatus{"abandoned": domain.StatusExpired, "paid": domain.StatusCommitted, "recent": domain.StatusReserved} {
+		if r, _ := f.inv.Get(ctx, id); r.Status != want {
+			t.Errorf("%s is %s, want %s", id, r.Status, want)
 		}
-		time.Sleep(time.Millisecond)
+	}
+	if a, b := f.stock.available("a"), f.stock.available("b"); a != 8 || b != 6 {
+		t.Errorf("available a=%d b=%d, want 8 (2 sold) and 6 (4 held)", a, b)
+	}
+	if n, err := f.inv.SweepExpired(ctx); err != nil || n != 0 {
+		t.Fatalf("second sweep: %d %v", n, err)
 	}
 }
 

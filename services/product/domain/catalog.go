@@ -134,6 +134,15 @@ func NewCatalog(summaries []Summary) *Catalog {
 // Len is the number of products.
 func (c *Catalog) Len() int { return len(c.byID) }
 
+// IDs lists every product's ID, in no order.
+func (c *Catalog) IDs() []string {
+	out := make([]string, 0, len(c.byID))
+	for id := range c.byID {
+		out = append(out, id)
+	}
+	return out
+}
+
 // Get returns one summary.
 func (c *Catalog) Get(id string) (Summary, bool) {
 	s, ok := c.byID[id]

@@ -278,6 +278,15 @@ func (h *HTTP) job(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := mux.Vars(r)["name"]
+	if name == app.SweepJob {
+		n, err := h.inventory.SweepExpired(r.Context())
+		if err != nil {
+			writeError(w, r, err) // the next run tries again
+			return
+		}
+		httpapi.WriteJSON(w, http.StatusOK, map[string]int{"expired": n})
+		return
+	}
 	orderID, ok := strings.CutPrefix(name, app.ExpiryJobPrefix)
 	if !ok {
 		// An unknown job will never succeed: answer 2xx so the scheduler drops it.

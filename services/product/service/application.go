@@ -43,6 +43,9 @@ type Config struct {
 	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
 	// ReservationTTL: reservations not committed or released by then return their stock.
 	ReservationTTL time.Duration `env:"RESERVATION_TTL" default:"15m" validate:"min=1s"`
+	// ExpirySweep: how often reservations past their time are looked for and
+	// expired (a recurring Dapr job), so one expires at most this long late.
+	ExpirySweep time.Duration `env:"EXPIRY_SWEEP" default:"30s" validate:"min=1s,max=1h"`
 	// LowStockThreshold: inventory.low-stock is published when available stock falls below it.
 	LowStockThreshold int64 `env:"LOW_STOCK_THRESHOLD" default:"5" validate:"min=0"`
 	// IndexRefresh is how often the catalog index is re-read, i.e. how soon
@@ -83,7 +86,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 	catalog := app.NewCatalog(p.catalog, p.catalog, p.index, publisher,
 		func() string { return uuid.Must(uuid.NewV7()).String() }, nil)
-	inventory := app.NewInventory(p.catalog, p.catalog, adapters.NewDaprReservations(p.store), adapters.NewDaprExpiry(p.client), publisher,
+	inventory := app.NewInventory(p.catalog, p.catalog, p.index, adapters.NewDaprReservations(p.store), publisher,
 		app.InventoryConfig{TTL: cfg.ReservationTTL, LowStockThreshold: cfg.LowStockThreshold})
 
 	cfg.WatchConfig(ctx, p.client, []string{KeyLowStockThreshold}, func(values map[string]string, _ string) error {
@@ -127,6 +130,11 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 				log.Info("demo catalog loaded", zap.Int("products", cfg.DemoCatalog), zap.String("previous_import", previous),
 					zap.Duration("took", time.Since(start)))
 			}
+			if err := retry(ctx, "schedule the reservation expiry sweep", func() error {
+				return adapters.ScheduleSweep(ctx, p.client, cfg.ExpirySweep)
+			}); err != nil {
+				return err
+			}
 			catalogLoaded.Set()
 			log.Info("catalog loaded", zap.Int("products", p.index.Catalog().Len()))
 			return nil
@@ -163,14 +171,20 @@ func Seed(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 // loadIndex reads the index, retrying while the sidecar starts.
 func loadIndex(ctx context.Context, index *adapters.Index) error {
+	return retry(ctx, "load catalog index", func() error { return index.Refresh(ctx) })
+}
+
+// retry runs do until it succeeds or ctx ends: the sidecar and the
+// scheduler may still be starting.
+func retry(ctx context.Context, what string, do func() error) error {
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
-		err := index.Refresh(ctx)
+		err := do()
 		if err == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("load catalog index: %w (last error: %v)", ctx.Err(), err)
+			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
 		case <-time.After(delay):
 		}
 	}

@@ -88,6 +88,7 @@ func suite(t *testing.T, componentFile string) {
 
 	t.Setenv("LOW_STOCK_THRESHOLD", "5")
 	t.Setenv("INDEX_REFRESH", "200ms")
+	t.Setenv("EXPIRY_SWEEP", "1s")
 	daprtest.StartApp(t, daprtest.Options{
 		AppID: "product", Resources: []string{store, pubsub}, Config: string(config), SchedulerAddress: scheduler, Sentry: sentry,
 	}, func(ctx context.Context) error {
