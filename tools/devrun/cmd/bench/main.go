@@ -46,7 +46,7 @@ func run() error {
 	duration := flag.Duration("d", 10*time.Second, "measured time per scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured time before each scenario")
 	products := flag.Int("products", 10000, "catalog size")
-	rates := flag.String("rates", "2,4,6,8,10,12,16,20,24,32,48,64,96,128", "checkout: offered rates (orders/s, open loop) tried in turn until the system falls behind")
+	rates := flag.String("rates", "2,4,8,12,16,20,24,28,32,40,48,56,64,80,96,112,128,160", "checkout: offered rates (orders/s, open loop) tried in turn until the system falls behind")
 	orders := flag.Duration("orders-for", 15*time.Second, "checkout: how long each rate is offered")
 	outDir := flag.String("out", "docs/bench", "where the report (results.md) and the plots (PNG) are written")
 	runFile := flag.String("f", "dapr.yaml", "multi-app run file")
@@ -108,6 +108,8 @@ func run() error {
 	}
 	defer topo.Stop()
 
+	time.Sleep(5 * time.Second) // settle after start-up and the demo import
+	idleMemory := memoryOf(processes(topo))
 	gw, direct := topo.AppURL("gateway"), topo.AppURL("product")
 	token := http.Header{"Dapr-Api-Token": {topo.AppToken("product")}}
 	productID := func(r *rand.Rand) string { return fmt.Sprintf("demo-%05d", 1+r.IntN(*products)) }
@@ -210,7 +212,7 @@ func run() error {
 			fmt.Fprintf(os.Stderr, "%s at %g/s: %d of %d completed, %.1f/s, p99 %s\n", what, c.offered, c.completed(), c.placed, c.throughput(), ms(c.pct(99)))
 		}
 	}
-	steps, at75 := kneeAnd75(offered, *orders, sh.order, progress("checkout"))
+	steps, at75, cpu, loadedMemory := kneeAnd75(offered, *orders, sh.order, processes(topo), progress("checkout"))
 	topo.Stop() // the baseline runs alone, on a control plane of its own
 
 	fmt.Fprintf(os.Stderr, "workflow baseline: wfbaseline in place of the order service…\n")
@@ -218,7 +220,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	baseSteps, base75 := kneeAnd75(offered, *orders, baseWork, progress("baseline"))
+	baseSteps, base75, baseCPU, _ := kneeAnd75(offered, *orders, baseWork, processes(baseTopo), progress("baseline"))
 	baseTopo.Stop()
 
 	fmt.Fprintf(out, "\nCheckout, each rate offered for %s (open loop), 20 buyers, 50 products, 2 lines an order, fulfilment delay 0\n\n", *orders)
@@ -233,23 +235,57 @@ func run() error {
 	kneeTable(out, baseSteps, base75)
 	ck, bk := kneeOf(steps), kneeOf(baseSteps)
 	fmt.Fprintf(out, "Checkout knee ÷ baseline knee in this run: %g ÷ %g = %.2f×.\n", ck, bk, ck/max(bk, 1e-9))
-	if err := plotCheckout(*outDir, steps); err != nil {
+	if at75 != nil {
+		fmt.Fprintf(out, "\nCPU time per checkout by process at 75%% of the knee (%g/s; user+system from /proc, this machine's 2 cores)\n\n", at75.offered)
+		cpuTable(out, cpu)
+	}
+	if loadedMemory != nil {
+		fmt.Fprintf(out, "\nMemory of every process, idle (after start-up, 10,000 products loaded) and at 75%% of the checkout's knee\n")
+		fmt.Fprintf(out, "(from /proc/<pid>/smaps_rollup; PSS counts pages shared between processes, such as daprd's binary, once in all)\n\n")
+		memoryTable(out, idleMemory, loadedMemory, fmt.Sprintf("at %g/s", at75.offered))
+	}
+	if base75 != nil {
+		fmt.Fprintf(out, "\nCPU time per baseline workflow by process at 75%% of its knee (%g/s)\n\n", base75.offered)
+		cpuTable(out, baseCPU)
+	}
+	if err := plotCheckout(*outDir, steps, baseSteps); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "report and plots in %s\n", *outDir)
 	return nil
 }
 
-// kneeAnd75 finds the knee, then offers 75% of it.
-func kneeAnd75(rates []float64, d time.Duration, w workload, progress func(checkoutStep)) ([]checkoutStep, *checkoutStep) {
+// kneeAnd75 finds the knee, then offers 75% of it, measuring the CPU time
+// the processes in pids spend per completed unit meanwhile and their
+// memory at its end.
+func kneeAnd75(rates []float64, d time.Duration, w workload, pids map[string]int, progress func(checkoutStep)) ([]checkoutStep, *checkoutStep, []cpuShare, map[string]memory) {
 	steps := knee(rates, d, w, progress)
 	k := kneeOf(steps)
 	if k == 0 {
-		return steps, nil
+		return steps, nil, nil, nil
 	}
-	st := offer(0.75*k, d, w)
+	before := cpuTimes(pids)
+	var mem map[string]memory
+	st := offer(0.75*k, d, func(i int, r *rand.Rand, sent time.Time) (bool, string, time.Time) {
+		if i == int(0.75*k*d.Seconds())-1 {
+			mem = memoryOf(pids) // the last arrival: the system is as loaded as it gets
+		}
+		return w(i, r, sent)
+	})
+	shares := cpuPerUnit(before, cpuTimes(pids), st.completed())
 	progress(st)
-	return steps, &st
+	return steps, &st, shares, mem
+}
+
+// processes are a run's processes by name, with the machine's Redis and
+// this load generator.
+func processes(topo *runner.Run) map[string]int {
+	pids := topo.PIDs()
+	if pid, ok := redisPID(); ok {
+		pids["redis (the machine's)"] = pid
+	}
+	pids["bench (load generator)"] = os.Getpid()
+	return pids
 }
 
 // kneeOf is the last rate that kept up.
