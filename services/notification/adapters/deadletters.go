@@ -18,7 +18,7 @@ func NewStateDeadLetters(store *statestore.Store) *StateDeadLetters {
 
 // Add stores d, or refreshes it when the same event died again.
 func (s *StateDeadLetters) Add(ctx context.Context, d app.DeadLetter) error {
-	_, err := statestore.Update(ctx, s.store, "deadletter|"+d.ID, retry, func(cur *app.DeadLetter, found bool) (bool, error) {
+	_, err := statestore.Update(ctx, s.store, "deadletter|"+d.ID, statestore.RecordRetry, func(cur *app.DeadLetter, found bool) (bool, error) {
 		if found {
 			d.Replays = cur.Replays
 		}
@@ -28,7 +28,7 @@ func (s *StateDeadLetters) Add(ctx context.Context, d app.DeadLetter) error {
 	if err != nil {
 		return err
 	}
-	_, err = statestore.Update(ctx, s.store, "deadletters", retry, func(ids *[]string, _ bool) (bool, error) {
+	_, err = statestore.Update(ctx, s.store, "deadletters", statestore.RecordRetry, func(ids *[]string, _ bool) (bool, error) {
 		if slices.Contains(*ids, d.ID) {
 			return false, nil
 		}
@@ -70,7 +70,7 @@ func (s *StateDeadLetters) Get(ctx context.Context, id string) (*app.DeadLetter,
 
 // CountReplay records one replay of a dead letter.
 func (s *StateDeadLetters) CountReplay(ctx context.Context, id string) error {
-	_, err := statestore.Update(ctx, s.store, "deadletter|"+id, retry, func(d *app.DeadLetter, found bool) (bool, error) {
+	_, err := statestore.Update(ctx, s.store, "deadletter|"+id, statestore.RecordRetry, func(d *app.DeadLetter, found bool) (bool, error) {
 		if !found {
 			return false, app.ErrNotFound
 		}

@@ -13,8 +13,6 @@ type StateLedger struct{ store *statestore.Store }
 // NewStateLedger uses store.
 func NewStateLedger(store *statestore.Store) *StateLedger { return &StateLedger{store: store} }
 
-var retry = statestore.Retry{Attempts: 20, MaxBackoff: 10 * time.Millisecond}
-
 // Seen reports whether eventID was handled.
 func (l *StateLedger) Seen(ctx context.Context, id string) (bool, error) {
 	var at time.Time
@@ -29,7 +27,7 @@ func (l *StateLedger) MarkSeen(ctx context.Context, id string) error {
 
 // CountDelivery adds one delivery of eventID and returns the count.
 func (l *StateLedger) CountDelivery(ctx context.Context, id string) (int, error) {
-	return statestore.Update(ctx, l.store, "deliveries|"+id, retry, func(n *int, _ bool) (bool, error) {
+	return statestore.Update(ctx, l.store, "deliveries|"+id, statestore.RecordRetry, func(n *int, _ bool) (bool, error) {
 		*n++
 		return true, nil
 	})

@@ -159,6 +159,12 @@ type Retry struct {
 // DefaultRetry suits keys a handful of writers contend for.
 var DefaultRetry = Retry{Attempts: 5, MaxBackoff: 20 * time.Millisecond}
 
+// RecordRetry suits a record that several steps of one flow may write at
+// once (an order by its saga and a cancellation, a payment by concurrent
+// retries, a reservation by a commit and the expiry sweep, a notification's
+// ledger by redeliveries).
+var RecordRetry = Retry{Attempts: 20, MaxBackoff: 10 * time.Millisecond}
+
 // Update reads key, lets change modify the value, and writes it back under
 // the ETag it read, retrying from the read when another writer got there
 // first. change receives found=false for a missing key (v is then zero) and

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -91,26 +90,7 @@ func (c *DaprCatalog) Get(ctx context.Context, id string) (*domain.Product, *dom
 
 // Products reads the named products in one call to the sidecar.
 func (c *DaprCatalog) Products(ctx context.Context, ids []string) (map[string]*domain.Product, error) {
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = productKey(id)
-	}
-	items, err := c.store.GetBulk(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]*domain.Product, len(items))
-	for _, it := range items {
-		if it.Value == nil {
-			continue
-		}
-		var p domain.Product
-		if err := decode(it, &p); err != nil {
-			return nil, err
-		}
-		out[p.ID] = &p
-	}
-	return out, nil
+	return byID[domain.Product](ctx, c, ids, productKey)
 }
 
 // Update changes a product's fields under its ETag and re-lists it (which
@@ -164,29 +144,25 @@ func (c *DaprCatalog) Delete(ctx context.Context, id string) (*domain.Product, e
 	return &p, nil
 }
 
-// Stocks reads many products' stock, 250 keys to a bulk call.
+// Stocks reads many products' stock in bulk calls.
 func (c *DaprCatalog) Stocks(ctx context.Context, ids []string) (map[string]*domain.Stock, error) {
-	const chunk = 250
-	out := make(map[string]*domain.Stock, len(ids))
-	for start := 0; start < len(ids); start += chunk {
-		batch := ids[start:min(start+chunk, len(ids))]
-		keys := make([]string, len(batch))
-		for i, id := range batch {
-			keys[i] = stockKey(id)
-		}
-		items, err := c.store.GetBulk(ctx, keys)
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range items {
-			if it.Value == nil {
-				continue
-			}
-			var st domain.Stock
-			if err := decode(it, &st); err != nil {
-				return nil, err
-			}
-			out[strings.TrimPrefix(it.Key, stockKey(""))] = &st
+	return byID[domain.Stock](ctx, c, ids, stockKey)
+}
+
+// byID reads the records of ids under key(id), by ID.
+func byID[T any](ctx context.Context, c *DaprCatalog, ids []string, key func(string) string) (map[string]*T, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = key(id)
+	}
+	byKey, err := statestore.GetAll[T](ctx, c.store, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*T, len(byKey))
+	for i, k := range keys {
+		if v, ok := byKey[k]; ok {
+			out[ids[i]] = v
 		}
 	}
 	return out, nil

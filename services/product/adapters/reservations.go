@@ -2,8 +2,6 @@ package adapters
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -25,41 +23,19 @@ func NewDaprReservations(store *statestore.Store) *DaprReservations {
 
 func reservationKey(orderID string) string { return "reservation|" + orderID }
 
-var reservationRetry = statestore.Retry{Attempts: 20, MaxBackoff: 10 * time.Millisecond}
-
 // Insert stores r unless the order has a reservation, which it returns.
 func (d *DaprReservations) Insert(ctx context.Context, r *domain.Reservation) (*domain.Reservation, error) {
-	insertErr := d.store.Insert(ctx, reservationKey(r.OrderID), r)
-	if insertErr == nil {
-		return nil, nil
-	}
-	var existing domain.Reservation
-	found, _, err := d.store.Get(ctx, reservationKey(r.OrderID), &existing)
-	if err != nil {
-		return nil, errors.Join(insertErr, err)
-	}
-	if !found {
-		return nil, fmt.Errorf("store reservation %s: %w", r.OrderID, insertErr)
-	}
-	return &existing, nil
+	return statestore.InsertOrGet(ctx, d.store, reservationKey(r.OrderID), r)
 }
 
 // Get returns the order's reservation.
 func (d *DaprReservations) Get(ctx context.Context, orderID string) (*domain.Reservation, error) {
-	var r domain.Reservation
-	found, _, err := d.store.Get(ctx, reservationKey(orderID), &r)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, domain.ErrNotFound
-	}
-	return &r, nil
+	return statestore.GetOr[domain.Reservation](ctx, d.store, reservationKey(orderID), domain.ErrNotFound)
 }
 
 // Update changes the reservation under its ETag, retrying on conflict.
 func (d *DaprReservations) Update(ctx context.Context, orderID string, change func(*domain.Reservation) error) (*domain.Reservation, error) {
-	r, err := statestore.Update(ctx, d.store, reservationKey(orderID), reservationRetry, func(r *domain.Reservation, found bool) (bool, error) {
+	r, err := statestore.Update(ctx, d.store, reservationKey(orderID), statestore.RecordRetry, func(r *domain.Reservation, found bool) (bool, error) {
 		if !found {
 			return false, domain.ErrNotFound
 		}
@@ -75,28 +51,13 @@ func (d *DaprReservations) Update(ctx context.Context, orderID string, change fu
 	return &r, nil
 }
 
-// GetMany reads the orders' reservations in one call to the sidecar.
+// GetMany reads the orders' reservations in bulk calls.
 func (d *DaprReservations) GetMany(ctx context.Context, orderIDs []string) ([]*domain.Reservation, error) {
 	keys := make([]string, len(orderIDs))
 	for i, id := range orderIDs {
 		keys[i] = reservationKey(id)
 	}
-	items, err := d.store.GetBulk(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*domain.Reservation, 0, len(items))
-	for _, it := range items {
-		if it.Value == nil {
-			continue
-		}
-		var r domain.Reservation
-		if err := decode(it, &r); err != nil {
-			return nil, err
-		}
-		out = append(out, &r)
-	}
-	return out, nil
+	return statestore.GetInOrder[domain.Reservation](ctx, d.store, keys)
 }
 
 // jobScheduler is the part of the go-sdk client that schedules jobs.

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/daprshop/platform/invalid"
+	"github.com/daprshop/platform/orderline"
 )
 
 // ReservationStatus is where a reservation is in its life.
@@ -65,12 +65,6 @@ type Line struct {
 // orderIDPattern keeps order IDs usable in job names and keys.
 var orderIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 
-// Limits of a reservation.
-const (
-	MaxLines        = 50
-	MaxLineQuantity = 1000
-)
-
 // Reservation holds stock for one order, all lines or none.
 type Reservation struct {
 	OrderID   string            `json:"orderId"`
@@ -89,30 +83,18 @@ func NormalizeLines(orderID string, lines []Line) ([]Line, error) {
 	if !orderIDPattern.MatchString(orderID) {
 		v.Add("orderId", "must be 1 to 100 letters, digits, '.', '_' or '-'")
 	}
-	if len(lines) == 0 || len(lines) > MaxLines {
-		v.Add("lines", "must hold 1 to 50 lines")
-	}
-	merged := map[string]int64{}
+	asked := make([]orderline.Line, len(lines))
 	for i, l := range lines {
-		if l.ProductID == "" {
-			v.Add(fmt.Sprintf("lines[%d].productId", i), "is required")
-		}
-		if l.Quantity < 1 || l.Quantity > MaxLineQuantity {
-			v.Add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 1000")
-		}
-		merged[l.ProductID] += l.Quantity
+		asked[i] = orderline.Line{ProductID: l.ProductID, Quantity: l.Quantity}
 	}
+	merged := orderline.Merge(&v, asked)
 	if err := v.OrNil(); err != nil {
 		return nil, err
 	}
-	out := make([]Line, 0, len(merged))
-	for id, q := range merged {
-		if q > MaxLineQuantity {
-			return nil, invalid.New("lines", "must not ask for more than 1000 units of one product")
-		}
-		out = append(out, Line{ProductID: id, Quantity: q})
+	out := make([]Line, len(merged))
+	for i, l := range merged {
+		out[i] = Line{ProductID: l.ProductID, Quantity: l.Quantity}
 	}
-	slices.SortFunc(out, func(a, b Line) int { return strings.Compare(a.ProductID, b.ProductID) })
 	return out, nil
 }
 

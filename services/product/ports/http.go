@@ -193,14 +193,15 @@ func (h *HTTP) delete(w http.ResponseWriter, r *http.Request) {
 
 type reserveRequest struct {
 	OrderID string        `json:"orderId" validate:"required,max=100"`
-	Lines   []lineRequest `json:"lines" validate:"required,min=1,max=50,dive"`
+	Lines   []lineRequest `json:"lines" validate:"required"`
 	// TTLSeconds overrides the configured reservation time-to-live.
 	TTLSeconds int `json:"ttlSeconds" validate:"omitempty,min=1,max=86400"`
 }
 
 type lineRequest struct {
-	ProductID string `json:"productId" validate:"required,max=100"`
-	Quantity  int64  `json:"quantity" validate:"min=1,max=1000"`
+	// Limits in package orderline, checked by the domain.
+	ProductID string `json:"productId"`
+	Quantity  int64  `json:"quantity"`
 }
 
 // reserve answers a repeated request as it answered the first one: the same
