@@ -36,10 +36,10 @@ func (s *Services) Exists(ctx context.Context, userID string) (bool, error) {
 }
 
 type line struct {
-	ProductID string        `json:"productId"`
-	Quantity  int64         `json:"quantity"`
-	Name      string        `json:"name,omitempty"`
-	UnitPrice *domain.Money `json:"unitPrice,omitempty"`
+	ProductID string       `json:"productId"`
+	Quantity  int64        `json:"quantity"`
+	Name      string       `json:"name,omitempty"`
+	UnitPrice *moneyRecord `json:"unitPrice,omitempty"`
 }
 
 // Reserve holds stock for the order's lines; the product service answers
@@ -66,7 +66,7 @@ func (s *Services) Reserve(ctx context.Context, orderID string, lines []domain.L
 	}
 	priced := make([]domain.Line, len(res.Lines))
 	for i, l := range res.Lines {
-		priced[i] = domain.Line{ProductID: l.ProductID, Quantity: l.Quantity, Name: l.Name, UnitPrice: l.UnitPrice}
+		priced[i] = domain.Line{ProductID: l.ProductID, Quantity: l.Quantity, Name: l.Name, UnitPrice: l.UnitPrice.money()}
 	}
 	return priced, true, "", nil
 }
@@ -92,7 +92,7 @@ func (s *Services) Charge(ctx context.Context, o app.Sale) (string, bool, string
 		Reason string `json:"reason"`
 	}
 	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments", Body: map[string]any{
-		"orderId": o.OrderID, "email": o.Email, "amount": o.Total, "method": o.PaymentMethod,
+		"orderId": o.OrderID, "email": o.Email, "amount": toMoneyRecord(o.Total), "method": o.PaymentMethod,
 	}}, &p)
 	if err != nil {
 		return "", false, "", err

@@ -5,9 +5,6 @@ package adapters
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
 	"time"
 
@@ -27,57 +24,108 @@ func NewDaprStore(store *statestore.Store) *DaprStore { return &DaprStore{store:
 func orderKey(id string) string    { return "order|" + id }
 func userKey(userID string) string { return "user-orders|" + userID }
 
-var retry = statestore.Retry{Attempts: 20, MaxBackoff: 10 * time.Millisecond}
-
-// record is an order as stored: with the fields the API does not show.
+// record is an order as stored, with the fields the API does not show.
+// Its JSON names are the stored format: changing one needs a migration.
 type record struct {
-	domain.Order
-	IdempotencyKey string `json:"idempotencyKey"`
-	RequestHash    string `json:"requestHash"`
+	ID              string          `json:"id"`
+	UserID          string          `json:"userId"`
+	Email           string          `json:"email,omitempty"`
+	Lines           []lineRecord    `json:"lines"`
+	Total           *moneyRecord    `json:"total,omitempty"`
+	PaymentMethod   string          `json:"paymentMethod"`
+	PaymentID       string          `json:"paymentId,omitempty"`
+	Status          string          `json:"status"`
+	Reason          string          `json:"reason,omitempty"`
+	CancelRequested bool            `json:"cancelRequested,omitempty"`
+	History         []historyRecord `json:"history"`
+	IdempotencyKey  string          `json:"idempotencyKey"`
+	RequestHash     string          `json:"requestHash"`
+	CreatedAt       time.Time       `json:"createdAt"`
+	UpdatedAt       time.Time       `json:"updatedAt"`
+}
+
+type moneyRecord struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+type lineRecord struct {
+	ProductID string       `json:"productId"`
+	Name      string       `json:"name,omitempty"`
+	Quantity  int64        `json:"quantity"`
+	UnitPrice *moneyRecord `json:"unitPrice,omitempty"`
+}
+
+type historyRecord struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+	Note   string    `json:"note,omitempty"`
+}
+
+func toMoneyRecord(m *domain.Money) *moneyRecord {
+	if m == nil {
+		return nil
+	}
+	return &moneyRecord{Amount: m.Amount, Currency: m.Currency}
+}
+
+func (m *moneyRecord) money() *domain.Money {
+	if m == nil {
+		return nil
+	}
+	return &domain.Money{Amount: m.Amount, Currency: m.Currency}
 }
 
 func toRecord(o *domain.Order) record {
-	return record{Order: *o, IdempotencyKey: o.IdempotencyKey, RequestHash: o.RequestHash}
+	r := record{ID: o.ID, UserID: o.UserID, Email: o.Email, Total: toMoneyRecord(o.Total), PaymentMethod: o.PaymentMethod,
+		PaymentID: o.PaymentID, Status: string(o.Status), Reason: o.Reason, CancelRequested: o.CancelRequested,
+		IdempotencyKey: o.IdempotencyKey, RequestHash: o.RequestHash, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
+		Lines: make([]lineRecord, len(o.Lines)), History: make([]historyRecord, len(o.History))}
+	for i, l := range o.Lines {
+		r.Lines[i] = lineRecord{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, UnitPrice: toMoneyRecord(l.UnitPrice)}
+	}
+	for i, t := range o.History {
+		r.History[i] = historyRecord{Status: string(t.Status), At: t.At, Note: t.Note}
+	}
+	return r
 }
 
-func (r record) order() *domain.Order {
-	o := r.Order
-	o.IdempotencyKey, o.RequestHash = r.IdempotencyKey, r.RequestHash
-	return &o
+func (r *record) order() *domain.Order {
+	o := &domain.Order{ID: r.ID, UserID: r.UserID, Email: r.Email, Total: r.Total.money(), PaymentMethod: r.PaymentMethod,
+		PaymentID: r.PaymentID, Status: domain.Status(r.Status), Reason: r.Reason, CancelRequested: r.CancelRequested,
+		IdempotencyKey: r.IdempotencyKey, RequestHash: r.RequestHash, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Lines: make([]domain.Line, len(r.Lines)), History: make([]domain.Transition, len(r.History))}
+	for i, l := range r.Lines {
+		o.Lines[i] = domain.Line{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, UnitPrice: l.UnitPrice.money()}
+	}
+	for i, t := range r.History {
+		o.History[i] = domain.Transition{Status: domain.Status(t.Status), At: t.At, Note: t.Note}
+	}
+	return o
 }
 
 // Insert stores o unless its ID exists, which it returns.
 func (d *DaprStore) Insert(ctx context.Context, o *domain.Order) (*domain.Order, error) {
-	insertErr := d.store.Insert(ctx, orderKey(o.ID), toRecord(o))
-	if insertErr == nil {
-		return nil, nil
+	r := toRecord(o)
+	existing, err := statestore.InsertOrGet(ctx, d.store, orderKey(o.ID), &r)
+	if existing == nil || err != nil {
+		return nil, err
 	}
-	existing, err := d.Get(ctx, o.ID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return nil, fmt.Errorf("store order %s: %w", o.ID, insertErr)
-	}
-	if err != nil {
-		return nil, errors.Join(insertErr, err)
-	}
-	return existing, nil
+	return existing.order(), nil
 }
 
 // Get returns an order.
 func (d *DaprStore) Get(ctx context.Context, id string) (*domain.Order, error) {
-	var r record
-	found, _, err := d.store.Get(ctx, orderKey(id), &r)
+	r, err := statestore.GetOr[record](ctx, d.store, orderKey(id), domain.ErrNotFound)
 	if err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, domain.ErrNotFound
 	}
 	return r.order(), nil
 }
 
 // Update changes an order under its ETag, retrying on conflict.
 func (d *DaprStore) Update(ctx context.Context, id string, change func(*domain.Order) (bool, error)) (*domain.Order, error) {
-	r, err := statestore.Update(ctx, d.store, orderKey(id), retry, func(r *record, found bool) (bool, error) {
+	r, err := statestore.Update(ctx, d.store, orderKey(id), statestore.RecordRetry, func(r *record, found bool) (bool, error) {
 		if !found {
 			return false, domain.ErrNotFound
 		}
@@ -97,7 +145,7 @@ func (d *DaprStore) Update(ctx context.Context, id string, change func(*domain.O
 
 // AddToUser puts orderID at the front of the user's list, once.
 func (d *DaprStore) AddToUser(ctx context.Context, userID, orderID string) error {
-	_, err := statestore.Update(ctx, d.store, userKey(userID), retry, func(ids *[]string, _ bool) (bool, error) {
+	_, err := statestore.Update(ctx, d.store, userKey(userID), statestore.RecordRetry, func(ids *[]string, _ bool) (bool, error) {
 		if slices.Contains(*ids, orderID) {
 			return false, nil
 		}
@@ -114,29 +162,19 @@ func (d *DaprStore) UserOrders(ctx context.Context, userID string) ([]string, er
 	return ids, err
 }
 
-// GetMany reads orders in one call to the sidecar, in the order of ids.
+// GetMany reads orders in bulk calls, in the order of ids.
 func (d *DaprStore) GetMany(ctx context.Context, ids []string) ([]*domain.Order, error) {
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		keys[i] = orderKey(id)
 	}
-	items, err := d.store.GetBulk(ctx, keys)
+	records, err := statestore.GetInOrder[record](ctx, d.store, keys)
 	if err != nil {
 		return nil, err
 	}
-	byKey := map[string][]byte{}
-	for _, it := range items {
-		byKey[it.Key] = it.Value
-	}
-	out := make([]*domain.Order, 0, len(ids))
-	for _, k := range keys {
-		if v := byKey[k]; v != nil {
-			var r record
-			if err := json.Unmarshal(v, &r); err != nil {
-				return nil, fmt.Errorf("decode %s: %w", k, err)
-			}
-			out = append(out, r.order())
-		}
+	out := make([]*domain.Order, len(records))
+	for i, r := range records {
+		out[i] = r.order()
 	}
 	return out, nil
 }

@@ -88,9 +88,9 @@ func (svc *Orders) Get(ctx context.Context, who identity.Principal, id string) (
 
 // Page is a page of a user's orders.
 type Page struct {
-	Items      []*domain.Order `json:"items"`
-	NextCursor string          `json:"nextCursor,omitempty"`
-	Total      int             `json:"total"`
+	Items      []*domain.Order
+	NextCursor string // the next page's cursor; "" on the last page
+	Total      int
 }
 
 // ListByUser pages through a user's orders, newest first, for that user or an admin.

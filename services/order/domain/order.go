@@ -9,13 +9,12 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/daprshop/platform/invalid"
-	"github.com/daprshop/platform/pathid"
+	"github.com/daprshop/platform/orderline"
 )
 
 // Errors the HTTP port maps to statuses.
@@ -55,51 +54,45 @@ func CanMove(from, to Status) bool { return slices.Contains(transitions[from], t
 
 // Money is an amount in the currency's minor unit.
 type Money struct {
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency"`
+	Amount   int64
+	Currency string
 }
 
 // Line is a quantity of one product, priced by the checkout.
 type Line struct {
-	ProductID string `json:"productId"`
-	Name      string `json:"name,omitempty"`
-	Quantity  int64  `json:"quantity"`
-	UnitPrice *Money `json:"unitPrice,omitempty"`
+	ProductID string
+	Name      string
+	Quantity  int64
+	UnitPrice *Money
 }
 
 // Transition is one entry of an order's history.
 type Transition struct {
-	Status Status    `json:"status"`
-	At     time.Time `json:"at"`
-	Note   string    `json:"note,omitempty"`
+	Status Status
+	At     time.Time
+	Note   string
 }
 
 // Order is what a buyer asked for and where it stands.
 type Order struct {
-	ID            string `json:"id"`
-	UserID        string `json:"userId"`
-	Email         string `json:"email,omitempty"`
-	Lines         []Line `json:"lines"`
-	Total         *Money `json:"total,omitempty"`
-	PaymentMethod string `json:"paymentMethod"`
-	PaymentID     string `json:"paymentId,omitempty"`
-	Status        Status `json:"status"`
+	ID            string
+	UserID        string
+	Email         string
+	Lines         []Line
+	Total         *Money
+	PaymentMethod string
+	PaymentID     string
+	Status        Status
 	// Reason says why an order was cancelled.
-	Reason string `json:"reason,omitempty"`
+	Reason string
 	// CancelRequested is set by a cancellation; the checkout acts on it at its next step.
-	CancelRequested bool         `json:"cancelRequested,omitempty"`
-	History         []Transition `json:"history"`
-	IdempotencyKey  string       `json:"-"`
-	RequestHash     string       `json:"-"`
-	CreatedAt       time.Time    `json:"createdAt"`
-	UpdatedAt       time.Time    `json:"updatedAt"`
+	CancelRequested bool
+	History         []Transition
+	IdempotencyKey  string
+	RequestHash     string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
-
-// Limits of an order.
-const (
-	MaxLines        = 50
-	MaxLineQuantity = 1000
-)
 
 var keyPattern = regexp.MustCompile(`^[\x21-\x7e]{1,100}$`)
 
@@ -119,34 +112,21 @@ func NewOrder(userID, email, key string, lines []Line, method string, now time.T
 	if !keyPattern.MatchString(key) {
 		v.Add("Idempotency-Key", "header must be 1 to 100 printable characters")
 	}
-	if len(lines) == 0 || len(lines) > MaxLines {
-		v.Add("lines", "must hold 1 to 50 lines")
-	}
-	merged := map[string]int64{}
+	asked := make([]orderline.Line, len(lines))
 	for i, l := range lines {
-		// Sent on in the URL of the product service: a well-formed ID only.
-		if err := pathid.Check(l.ProductID); err != nil {
-			v.Add(fmt.Sprintf("lines[%d].productId", i), err.Error())
-		}
-		if l.Quantity < 1 || l.Quantity > MaxLineQuantity {
-			v.Add(fmt.Sprintf("lines[%d].quantity", i), "must be between 1 and 1000")
-		}
-		merged[l.ProductID] += l.Quantity
+		asked[i] = orderline.Line{ProductID: l.ProductID, Quantity: l.Quantity}
 	}
+	merged := orderline.Merge(&v, asked)
 	if method == "" || len(method) > 100 {
 		v.Add("paymentMethod", "is required")
 	}
 	if err := v.OrNil(); err != nil {
 		return nil, err
 	}
-	out := make([]Line, 0, len(merged))
-	for id, q := range merged {
-		if q > MaxLineQuantity {
-			return nil, invalid.New("lines", "must not ask for more than 1000 units of one product")
-		}
-		out = append(out, Line{ProductID: id, Quantity: q})
+	out := make([]Line, len(merged))
+	for i, l := range merged {
+		out[i] = Line{ProductID: l.ProductID, Quantity: l.Quantity}
 	}
-	slices.SortFunc(out, func(a, b Line) int { return strings.Compare(a.ProductID, b.ProductID) })
 	now = now.UTC()
 	o := &Order{ID: IDFor(userID, key), UserID: userID, Email: email, Lines: out, PaymentMethod: method,
 		Status: StatusPending, IdempotencyKey: key, CreatedAt: now, UpdatedAt: now,

@@ -38,12 +38,13 @@ func (h *HTTP) Register(r *mux.Router) {
 }
 
 type lineRequest struct {
-	ProductID string `json:"productId" validate:"required,max=100"`
-	Quantity  int64  `json:"quantity" validate:"min=1,max=1000"`
+	// Limits in package orderline, checked by the domain.
+	ProductID string `json:"productId"`
+	Quantity  int64  `json:"quantity"`
 }
 
 type placeRequest struct {
-	Lines []lineRequest `json:"lines" validate:"required,min=1,max=50,dive"`
+	Lines []lineRequest `json:"lines" validate:"required"`
 	// PaymentMethod is a payment token (see README, "Payments", for test tokens).
 	PaymentMethod string `json:"paymentMethod" validate:"required,max=100"`
 }
@@ -81,7 +82,7 @@ func (h *HTTP) place(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Idempotent-Replayed", "true")
 		status = http.StatusOK
 	}
-	httpapi.WriteJSON(w, status, o)
+	httpapi.WriteJSON(w, status, toResponse(o))
 }
 
 func (h *HTTP) get(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +95,7 @@ func (h *HTTP) get(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, o)
+	httpapi.WriteJSON(w, http.StatusOK, toResponse(o))
 }
 
 func (h *HTTP) listByUser(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +117,7 @@ func (h *HTTP) listByUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, page)
+	httpapi.WriteJSON(w, http.StatusOK, toPage(page))
 }
 
 func (h *HTTP) setStatus(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +135,7 @@ func (h *HTTP) setStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusAccepted, o)
+	httpapi.WriteJSON(w, http.StatusAccepted, toResponse(o))
 }
 
 // cancel answers 202: the checkout compensates (refund, release) at its next step.
@@ -148,7 +149,7 @@ func (h *HTTP) cancel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusAccepted, o)
+	httpapi.WriteJSON(w, http.StatusAccepted, toResponse(o))
 }
 
 func principal(w http.ResponseWriter, r *http.Request) (identity.Principal, bool) {

@@ -37,32 +37,32 @@ const (
 
 // Money is an amount in the currency's minor unit.
 type Money struct {
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency"`
+	Amount   int64
+	Currency string
 }
 
 // Refund is money given back, once per key.
 type Refund struct {
-	Key    string    `json:"key"`
-	Amount int64     `json:"amount"`
-	At     time.Time `json:"at"`
+	Key    string
+	Amount int64
+	At     time.Time
 }
 
 // Payment is the charge for one order. Its ID is derived from the order ID,
 // so one order can never have two charges.
 type Payment struct {
-	ID        string    `json:"id"`
-	OrderID   string    `json:"orderId"`
-	Email     string    `json:"email,omitempty"`
-	Amount    Money     `json:"amount"`
-	Method    string    `json:"method"`
-	Status    Status    `json:"status"`
-	Reason    string    `json:"reason,omitempty"`
-	Attempts  int       `json:"attempts"`
-	Refunds   []Refund  `json:"refunds,omitempty"`
-	Refunded  int64     `json:"refunded"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID        string
+	OrderID   string
+	Email     string
+	Amount    Money
+	Method    string
+	Status    Status
+	Reason    string
+	Attempts  int
+	Refunds   []Refund
+	Refunded  int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // IDFor is the payment ID of an order (the contract's rule).

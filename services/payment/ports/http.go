@@ -77,7 +77,7 @@ func (h *HTTP) charge(w http.ResponseWriter, r *http.Request) {
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, p)
+	httpapi.WriteJSON(w, http.StatusCreated, toResponse(p))
 }
 
 // get shows a payment to the order service or to an admin.
@@ -92,7 +92,7 @@ func (h *HTTP) get(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, pay)
+	httpapi.WriteJSON(w, http.StatusOK, toResponse(pay))
 }
 
 func (h *HTTP) refund(w http.ResponseWriter, r *http.Request) {
@@ -106,5 +106,5 @@ func (h *HTTP) refund(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, p)
+	httpapi.WriteJSON(w, http.StatusOK, toResponse(p))
 }
