@@ -216,7 +216,10 @@ func run() error {
 	topo.Stop() // the baseline runs alone, on a control plane of its own
 
 	fmt.Fprintf(os.Stderr, "workflow baseline: wfbaseline in place of the order service…\n")
-	baseTopo, baseWork, err := baseline(ctx, *runFile, stateDir, logFile, client)
+	// The start-up deadline above has run out by now: the baseline gets its own.
+	baseCtx, cancelBase := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancelBase()
+	baseTopo, baseWork, err := baseline(baseCtx, *runFile, stateDir, logFile, client)
 	if err != nil {
 		return err
 	}
