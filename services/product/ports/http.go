@@ -73,20 +73,20 @@ func (p productRequest) fields() domain.ProductFields {
 }
 
 type productResponse struct {
-	ID          string       `json:"id"`
-	Name        string       `json:"name"`
-	Description string       `json:"description"`
-	Category    string       `json:"category"`
-	Price       domain.Money `json:"price"`
-	Available   int64        `json:"available"`
-	InStock     bool         `json:"inStock"`
-	Version     int64        `json:"version"`
-	CreatedAt   time.Time    `json:"createdAt"`
-	UpdatedAt   time.Time    `json:"updatedAt"`
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Category    string    `json:"category"`
+	Price       priceJSON `json:"price"`
+	Available   int64     `json:"available"`
+	InStock     bool      `json:"inStock"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
 }
 
 func toResponse(v app.ProductView) productResponse {
-	return productResponse{ID: v.ID, Name: v.Name, Description: v.Description, Category: v.Category, Price: v.Price,
+	return productResponse{ID: v.ID, Name: v.Name, Description: v.Description, Category: v.Category, Price: price(v.Price),
 		Available: v.Available, InStock: v.Available > 0, Version: v.Version, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 }
 
@@ -101,7 +101,7 @@ func (h *HTTP) list(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, page)
+	httpapi.WriteJSON(w, http.StatusOK, toPage(page))
 }
 
 func parseQuery(r *http.Request) (domain.Query, error) {
@@ -227,7 +227,7 @@ func (h *HTTP) reserve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusCreated, out.Reservation)
+	httpapi.WriteJSON(w, http.StatusCreated, toReservation(out.Reservation))
 }
 
 // reservationOutcome turns a replayed reservation that holds no stock into
@@ -249,7 +249,7 @@ func (h *HTTP) reservation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, res)
+	httpapi.WriteJSON(w, http.StatusOK, toReservation(res))
 }
 
 func (h *HTTP) release(w http.ResponseWriter, r *http.Request) {
@@ -258,7 +258,7 @@ func (h *HTTP) release(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, res)
+	httpapi.WriteJSON(w, http.StatusOK, toReservation(res))
 }
 
 func (h *HTTP) commit(w http.ResponseWriter, r *http.Request) {
@@ -267,7 +267,7 @@ func (h *HTTP) commit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, res)
+	httpapi.WriteJSON(w, http.StatusOK, toReservation(res))
 }
 
 // job receives the jobs this app scheduled. Only its own sidecar delivers
@@ -299,7 +299,7 @@ func (h *HTTP) job(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err) // non-2xx: the scheduler retries per the job's failure policy
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, res)
+	httpapi.WriteJSON(w, http.StatusOK, toReservation(res))
 }
 
 // admin lets through only callers the gateway identified as admins.
