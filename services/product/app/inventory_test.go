@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/fakeclock"
 	"github.com/daprshop/product/app"
 	"github.com/daprshop/product/domain"
 )
@@ -160,7 +161,7 @@ type fixture struct {
 	inv   *app.Inventory
 	stock *memStock
 	res   *memReservations
-	clock *clock
+	clock *fakeclock.Clock
 	pub   *published
 }
 
@@ -168,13 +169,13 @@ func newFixture(stock map[string]int64) fixture {
 	f := fixture{
 		stock: &memStock{m: map[string]*domain.Stock{}, prices: map[string]int64{}},
 		res:   &memReservations{m: map[string]domain.Reservation{}},
-		clock: &clock{t: time.Now()},
+		clock: fakeclock.New(time.Now()),
 		pub:   &published{},
 	}
 	for id, n := range stock {
 		f.stock.m[id] = &domain.Stock{Available: n}
 	}
-	f.inv = app.NewInventory(f.stock, f.stock, f.stock, f.res, f.pub, app.InventoryConfig{TTL: time.Minute, LowStockThreshold: 3, Now: f.clock.now})
+	f.inv = app.NewInventory(f.stock, f.stock, f.stock, f.res, f.pub, app.InventoryConfig{TTL: time.Minute, LowStockThreshold: 3, Now: f.clock.Now})
 	return f
 }
 
@@ -303,30 +304,12 @@ func TestCommitReleaseAndExpire(t *testing.T) {
 	}
 }
 
-// clock is a test's time, moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestSweepExpiresOnlyReservationsPastTheirTime(t *testing.T) {
 	f := newFixture(map[string]int64{"a": 10, "b": 10})
 	_, _ = f.inv.Reserve(ctx, "abandoned", []domain.Line{line("a", 3), line("b", 1)}, 0)
 	_, _ = f.inv.Reserve(ctx, "paid", []domain.Line{line("a", 2)}, 0)
 	_, _ = f.inv.Commit(ctx, "paid")
-	f.clock.add(2 * time.Minute) // past the 1-minute TTL
+	f.clock.Advance(2 * time.Minute) // past the 1-minute TTL
 	_, _ = f.inv.Reserve(ctx, "recent", []domain.Line{line("b", 4)}, 0)
 
 	n, err := f.inv.SweepExpired(ctx)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/fakeclock"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/invalid"
 	"github.com/daprshop/platform/token"
@@ -46,35 +47,18 @@ func (r *recorder) Publish(_ context.Context, e events.Event) error {
 	return r.fail
 }
 
-// fakeClock is the time the service and its throttle see; tests move it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func newService(t *testing.T) (*app.Service, *recorder) {
 	svc, rec, _ := newServiceAt(t)
 	return svc, rec
 }
 
 // newServiceAt allows 3 failed logins a minute.
-func newServiceAt(t *testing.T) (*app.Service, *recorder, *fakeClock) {
+func newServiceAt(t *testing.T) (*app.Service, *recorder, *fakeclock.Clock) {
 	t.Helper()
 	rec := &recorder{}
 	n := 0
-	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	// The time the service and its throttle see; tests move it.
+	clock := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	throttle := adapters.NewMemoryLoginThrottle(adapters.LoginPolicy{MaxFailures: 3, Window: time.Minute})
 	throttle.Now = clock.Now
 	svc, err := app.NewService(app.Deps{
