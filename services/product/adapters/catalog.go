@@ -48,10 +48,10 @@ func stockKey(id string) string   { return "stock|" + id }
 
 // Create stores the product and its stock, then lists it.
 func (c *DaprCatalog) Create(ctx context.Context, p *domain.Product, stock int64) error {
-	if err := c.store.Insert(ctx, productKey(p.ID), p); err != nil {
+	if err := c.store.Insert(ctx, productKey(p.ID), toProductRecord(p)); err != nil {
 		return fmt.Errorf("store product %s: %w", p.ID, err)
 	}
-	if err := c.store.Insert(ctx, stockKey(p.ID), domain.Stock{Available: stock}); err != nil {
+	if err := c.store.Insert(ctx, stockKey(p.ID), stockRecord{Available: stock}); err != nil {
 		return fmt.Errorf("store stock of %s: %w", p.ID, err)
 	}
 	return c.putSummary(ctx, p.Summary(stock > 0))
@@ -63,8 +63,8 @@ func (c *DaprCatalog) Get(ctx context.Context, id string) (*domain.Product, *dom
 	if err != nil {
 		return nil, nil, err
 	}
-	var p domain.Product
-	var s domain.Stock
+	var p productRecord
+	var s stockRecord
 	for _, it := range items {
 		switch it.Key {
 		case productKey(id):
@@ -85,37 +85,52 @@ func (c *DaprCatalog) Get(ctx context.Context, id string) (*domain.Product, *dom
 	if p.ID == "" {
 		return nil, nil, domain.ErrNotFound
 	}
-	return &p, &s, nil
+	st := domain.Stock(s)
+	return p.product(), &st, nil
 }
 
 // Products reads the named products in one call to the sidecar.
 func (c *DaprCatalog) Products(ctx context.Context, ids []string) (map[string]*domain.Product, error) {
-	return byID[domain.Product](ctx, c, ids, productKey)
+	records, err := byID[productRecord](ctx, c, ids, productKey)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*domain.Product, len(records))
+	for id, r := range records {
+		out[id] = r.product()
+	}
+	return out, nil
 }
 
 // Update changes a product's fields under its ETag and re-lists it (which
 // also repairs an index entry lost to a crash). It returns the stock it
 // read for the listing.
 func (c *DaprCatalog) Update(ctx context.Context, id string, change func(*domain.Product) error) (*domain.Product, *domain.Stock, error) {
-	p, err := statestore.Update(ctx, c.store, productKey(id), statestore.DefaultRetry, func(p *domain.Product, found bool) (bool, error) {
+	r, err := statestore.Update(ctx, c.store, productKey(id), statestore.DefaultRetry, func(r *productRecord, found bool) (bool, error) {
 		if !found {
 			return false, domain.ErrNotFound
 		}
-		return true, change(p)
+		p := r.product()
+		if err := change(p); err != nil {
+			return false, err
+		}
+		*r = *toProductRecord(p)
+		return true, nil
 	})
 	if err != nil {
 		return nil, nil, conflictToDomain(err)
 	}
-	var s domain.Stock
-	if _, _, err := c.store.Get(ctx, stockKey(id), &s); err != nil {
+	var sr stockRecord
+	if _, _, err := c.store.Get(ctx, stockKey(id), &sr); err != nil {
 		return nil, nil, err
 	}
-	return &p, &s, c.putSummary(ctx, p.Summary(s.Available > 0))
+	p, s := r.product(), domain.Stock(sr)
+	return p, &s, c.putSummary(ctx, p.Summary(s.Available > 0))
 }
 
 // Delete removes a product no open reservation holds.
 func (c *DaprCatalog) Delete(ctx context.Context, id string) (*domain.Product, error) {
-	var p domain.Product
+	var p productRecord
 	found, etag, err := c.store.Get(ctx, productKey(id), &p)
 	if err != nil {
 		return nil, err
@@ -123,7 +138,7 @@ func (c *DaprCatalog) Delete(ctx context.Context, id string) (*domain.Product, e
 	if !found {
 		return nil, domain.ErrNotFound
 	}
-	var s domain.Stock
+	var s stockRecord
 	if _, _, err := c.store.Get(ctx, stockKey(id), &s); err != nil {
 		return nil, err
 	}
@@ -141,12 +156,21 @@ func (c *DaprCatalog) Delete(ctx context.Context, id string) (*domain.Product, e
 	if err := c.store.Delete(ctx, stockKey(id), ""); err != nil {
 		return nil, err
 	}
-	return &p, nil
+	return p.product(), nil
 }
 
 // Stocks reads many products' stock in bulk calls.
 func (c *DaprCatalog) Stocks(ctx context.Context, ids []string) (map[string]*domain.Stock, error) {
-	return byID[domain.Stock](ctx, c, ids, stockKey)
+	records, err := byID[stockRecord](ctx, c, ids, stockKey)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*domain.Stock, len(records))
+	for id, r := range records {
+		s := domain.Stock(*r)
+		out[id] = &s
+	}
+	return out, nil
 }
 
 // byID reads the records of ids under key(id), by ID.
@@ -171,14 +195,18 @@ func byID[T any](ctx context.Context, c *DaprCatalog, ids []string, key func(str
 // UpdateStock changes one product's stock by compare-and-swap, retrying on
 // conflict, and re-lists the product when it goes in or out of stock.
 func (c *DaprCatalog) UpdateStock(ctx context.Context, id string, change func(*domain.Stock) (bool, error)) (before, after domain.Stock, err error) {
-	after, err = statestore.Update(ctx, c.store, stockKey(id), stockRetry, func(s *domain.Stock, found bool) (bool, error) {
+	stored, err := statestore.Update(ctx, c.store, stockKey(id), stockRetry, func(r *stockRecord, found bool) (bool, error) {
 		if !found {
 			return false, domain.ErrNotFound
 		}
-		before = *s
-		before.Holds = maps.Clone(s.Holds)
-		return change(s)
+		before = domain.Stock(*r)
+		before.Holds, before.Returns = maps.Clone(r.Holds), maps.Clone(r.Returns)
+		s := domain.Stock(*r)
+		changed, err := change(&s)
+		*r = stockRecord(s)
+		return changed, err
 	})
+	after = domain.Stock(stored)
 	if err != nil {
 		return before, after, conflictToDomain(err)
 	}

@@ -40,22 +40,22 @@ func (c *DaprCatalog) Import(ctx context.Context, seeds []domain.Seed) error {
 		for _, s := range batch {
 			p, inStock := s.Product, s.Stock > 0
 			if it, ok := existing[productKey(p.ID)]; ok {
-				var stored domain.Product
+				var stored productRecord
 				if err := decode(it, &stored); err != nil {
 					return err
 				}
-				p = &stored
+				p = stored.product()
 			} else {
-				missing[productKey(p.ID)] = p
+				missing[productKey(p.ID)] = toProductRecord(p)
 			}
 			if it, ok := existing[stockKey(p.ID)]; ok {
-				var st domain.Stock
+				var st stockRecord
 				if err := decode(it, &st); err != nil {
 					return err
 				}
 				inStock = st.Available > 0
 			} else {
-				missing[stockKey(p.ID)] = domain.Stock{Available: s.Stock}
+				missing[stockKey(p.ID)] = stockRecord{Available: s.Stock}
 			}
 			summaries = append(summaries, p.Summary(inStock))
 		}

@@ -15,13 +15,13 @@ import (
 
 // Summary is a product as listings show it.
 type Summary struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Category    string    `json:"category"`
-	Price       Money     `json:"price"`
-	InStock     bool      `json:"inStock"`
-	CreatedAt   time.Time `json:"createdAt"`
+	ID          string
+	Name        string
+	Description string
+	Category    string
+	Price       Money
+	InStock     bool
+	CreatedAt   time.Time
 }
 
 // Sort orders of a listing.
@@ -53,11 +53,11 @@ type Query struct {
 
 // Page is one page of results.
 type Page struct {
-	Items []Summary `json:"items"`
+	Items []Summary
 	// NextCursor fetches the next page; empty on the last one.
-	NextCursor string `json:"nextCursor,omitempty"`
+	NextCursor string
 	// Total counts every match of the filters, across pages.
-	Total int `json:"total"`
+	Total int
 }
 
 // ErrBadCursor refuses a cursor this service did not issue, or issued for another sort.

@@ -23,8 +23,8 @@ var (
 
 // Money is an amount in the currency's minor unit (cents), never a float.
 type Money struct {
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency"`
+	Amount   int64
+	Currency string
 }
 
 // Limits of a product's fields.
@@ -42,20 +42,20 @@ var (
 
 // ProductFields are the fields a client sets.
 type ProductFields struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Category    string `json:"category"`
-	Price       Money  `json:"price"`
+	Name        string
+	Description string
+	Category    string
+	Price       Money
 }
 
 // Product is a catalog entry. Its stock lives apart (Stock), because stock
 // changes with every reservation and the catalog rarely does.
 type Product struct {
-	ID string `json:"id"`
+	ID string
 	ProductFields
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Validate checks the fields and normalises whitespace.

@@ -56,10 +56,10 @@ var (
 // it is made: the name and unit price the checkout charges are the
 // catalog's at that moment, and a repeat of the request gets the same ones.
 type Line struct {
-	ProductID string `json:"productId"`
-	Quantity  int64  `json:"quantity"`
-	Name      string `json:"name,omitempty"`
-	UnitPrice *Money `json:"unitPrice,omitempty"`
+	ProductID string
+	Quantity  int64
+	Name      string
+	UnitPrice *Money
 }
 
 // orderIDPattern keeps order IDs usable in job names and keys.
@@ -67,13 +67,13 @@ var orderIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 
 // Reservation holds stock for one order, all lines or none.
 type Reservation struct {
-	OrderID   string            `json:"orderId"`
-	Lines     []Line            `json:"lines"`
-	Status    ReservationStatus `json:"status"`
-	Reason    string            `json:"reason,omitempty"`
-	ExpiresAt time.Time         `json:"expiresAt"`
-	CreatedAt time.Time         `json:"createdAt"`
-	UpdatedAt time.Time         `json:"updatedAt"`
+	OrderID   string
+	Lines     []Line
+	Status    ReservationStatus
+	Reason    string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // NormalizeLines validates lines and merges repeats of a product, sorted by

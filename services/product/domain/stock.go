@@ -11,16 +11,16 @@ import (
 // reservations safe to retry and to resume after a crash.
 type Stock struct {
 	// Available can still be reserved.
-	Available int64 `json:"available"`
+	Available int64
 	// Holds are units reserved by orders, not yet committed or released.
-	Holds map[string]int64 `json:"holds,omitempty"`
+	Holds map[string]int64
 	// Sold counts committed units.
-	Sold int64 `json:"sold"`
+	Sold int64
 	// Returns are units of committed orders put back on sale (a paid order
 	// cancelled before shipping), by order: the record that makes a return
 	// idempotent. Returns are rare, so this stays small.
-	Returns map[string]int64 `json:"returns,omitempty"`
-	Version int64            `json:"version"`
+	Returns map[string]int64
+	Version int64
 }
 
 // ErrInsufficientStock means a hold asked for more than is available.
