@@ -2,11 +2,25 @@ package adapters
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/daprshop/notification/app"
 	"github.com/daprshop/platform/statestore"
 )
+
+// deadLetterRecord is a dead letter as stored (its JSON names are the
+// stored format); it has app.DeadLetter's fields one for one.
+type deadLetterRecord struct {
+	ID         string          `json:"id"`
+	Topic      string          `json:"topic"`
+	Type       string          `json:"type"`
+	Data       json.RawMessage `json:"data"`
+	Deliveries int             `json:"deliveries"`
+	ArrivedAt  time.Time       `json:"arrivedAt"`
+	Replays    int             `json:"replays"`
+}
 
 // StateDeadLetters keeps deadletter|<id> and the list of IDs under deadletters.
 type StateDeadLetters struct{ store *statestore.Store }
@@ -18,11 +32,11 @@ func NewStateDeadLetters(store *statestore.Store) *StateDeadLetters {
 
 // Add stores d, or refreshes it when the same event died again.
 func (s *StateDeadLetters) Add(ctx context.Context, d app.DeadLetter) error {
-	_, err := statestore.Update(ctx, s.store, "deadletter|"+d.ID, statestore.RecordRetry, func(cur *app.DeadLetter, found bool) (bool, error) {
+	_, err := statestore.Update(ctx, s.store, "deadletter|"+d.ID, statestore.RecordRetry, func(cur *deadLetterRecord, found bool) (bool, error) {
 		if found {
 			d.Replays = cur.Replays
 		}
-		*cur = d
+		*cur = deadLetterRecord(d)
 		return true, nil
 	})
 	if err != nil {
@@ -57,20 +71,17 @@ func (s *StateDeadLetters) List(ctx context.Context) ([]app.DeadLetter, error) {
 
 // Get returns one dead letter.
 func (s *StateDeadLetters) Get(ctx context.Context, id string) (*app.DeadLetter, error) {
-	var d app.DeadLetter
-	found, _, err := s.store.Get(ctx, "deadletter|"+id, &d)
+	r, err := statestore.GetOr[deadLetterRecord](ctx, s.store, "deadletter|"+id, app.ErrNotFound)
 	if err != nil {
 		return nil, err
 	}
-	if !found {
-		return nil, app.ErrNotFound
-	}
+	d := app.DeadLetter(*r)
 	return &d, nil
 }
 
 // CountReplay records one replay of a dead letter.
 func (s *StateDeadLetters) CountReplay(ctx context.Context, id string) error {
-	_, err := statestore.Update(ctx, s.store, "deadletter|"+id, statestore.RecordRetry, func(d *app.DeadLetter, found bool) (bool, error) {
+	_, err := statestore.Update(ctx, s.store, "deadletter|"+id, statestore.RecordRetry, func(d *deadLetterRecord, found bool) (bool, error) {
 		if !found {
 			return false, app.ErrNotFound
 		}

@@ -14,26 +14,40 @@ import (
 	"github.com/daprshop/platform/logging"
 )
 
-// Result is the answer to a delivery, as Dapr's pub/sub expects it.
-type Result string
+// Outcome is what became of a delivery; the port answers the broker with it.
+type Outcome int
 
 const (
-	// Success: handled (or handled before); the message is done.
-	Success Result = "SUCCESS"
-	// Retry: a transient failure; Dapr redelivers per the Resiliency spec,
-	// then moves the message to the dead-letter topic.
-	Retry Result = "RETRY"
-	// Drop: the message can never succeed; Dapr moves it to the dead-letter topic at once.
-	Drop Result = "DROP"
+	// Handled: done now or before; the message is finished.
+	Handled Outcome = iota + 1
+	// TryAgain: a transient failure; the message is to be delivered again
+	// (and, past the broker's retries, dead-lettered).
+	TryAgain
+	// Undeliverable: the message can never succeed; it goes to the dead
+	// letters at once.
+	Undeliverable
 )
 
-// Event is a delivered CloudEvent.
+func (o Outcome) String() string {
+	switch o {
+	case Handled:
+		return "handled"
+	case TryAgain:
+		return "try again"
+	case Undeliverable:
+		return "undeliverable"
+	}
+	return "unknown"
+}
+
+// Event is a delivered event: its ID (the same for every copy of one
+// fact), type, source, topic and JSON payload.
 type Event struct {
-	ID     string          `json:"id"`
-	Type   string          `json:"type"`
-	Source string          `json:"source"`
-	Topic  string          `json:"topic"`
-	Data   json.RawMessage `json:"data"`
+	ID     string
+	Type   string
+	Source string
+	Topic  string
+	Data   json.RawMessage
 }
 
 // Sender sends an email. key identifies it, so a resend after a crash
@@ -55,13 +69,13 @@ type Ledger interface {
 
 // DeadLetter is an event that reached the dead-letter topic.
 type DeadLetter struct {
-	ID         string          `json:"id"`
-	Topic      string          `json:"topic"`
-	Type       string          `json:"type"`
-	Data       json.RawMessage `json:"data"`
-	Deliveries int             `json:"deliveries"`
-	ArrivedAt  time.Time       `json:"arrivedAt"`
-	Replays    int             `json:"replays"`
+	ID         string
+	Topic      string
+	Type       string
+	Data       json.RawMessage
+	Deliveries int
+	ArrivedAt  time.Time
+	Replays    int
 }
 
 // DeadLetters keeps dead letters.
@@ -95,7 +109,7 @@ func New(s Sender, l Ledger, d DeadLetters, r Republisher) *Notifier {
 }
 
 // Handle sends the email for one delivered event, once per event ID.
-func (n *Notifier) Handle(ctx context.Context, topic string, e Event) Result {
+func (n *Notifier) Handle(ctx context.Context, topic string, e Event) Outcome {
 	log := logging.FromContext(ctx).With(zap.String("event_id", e.ID), zap.String("topic", topic))
 	if _, err := n.ledger.CountDelivery(ctx, e.ID); err != nil {
 		log.Warn("delivery not counted", zap.Error(err))
@@ -103,41 +117,41 @@ func (n *Notifier) Handle(ctx context.Context, topic string, e Event) Result {
 	seen, err := n.ledger.Seen(ctx, e.ID)
 	if err != nil {
 		log.Warn("deduplication unavailable; retry later", zap.Error(err))
-		return Retry
+		return TryAgain
 	}
 	if seen {
 		log.Info("duplicate delivery dropped")
-		return Success
+		return Handled
 	}
 	email, err := domain.Render(topic, e.Data)
 	if err != nil {
 		log.Error("event cannot become an email; to the dead-letter topic", zap.Error(err))
-		return Drop
+		return Undeliverable
 	}
 	if err := n.sender.Send(ctx, e.ID, email); err != nil {
 		log.Warn("email not sent; will retry", zap.Error(err))
-		return Retry
+		return TryAgain
 	}
 	if err := n.ledger.MarkSeen(ctx, e.ID); err != nil {
 		// The email went; a redelivery resends it (a file is replaced).
 		log.Warn("sent but not recorded", zap.Error(err))
-		return Retry
+		return TryAgain
 	}
 	log.Info("email sent", zap.String("to", email.To), zap.String("subject", email.Subject))
-	return Success
+	return Handled
 }
 
 // HandleDeadLetter keeps a message the dead-letter topic delivered.
-func (n *Notifier) HandleDeadLetter(ctx context.Context, e Event) Result {
+func (n *Notifier) HandleDeadLetter(ctx context.Context, e Event) Outcome {
 	deliveries, _ := n.ledger.Deliveries(ctx, e.ID)
 	d := DeadLetter{ID: e.ID, Topic: e.Topic, Type: e.Type, Data: e.Data, Deliveries: deliveries, ArrivedAt: n.now().UTC()}
 	if err := n.dead.Add(ctx, d); err != nil {
 		logging.FromContext(ctx).Warn("dead letter not stored; will retry", zap.String("event_id", e.ID), zap.Error(err))
-		return Retry
+		return TryAgain
 	}
 	logging.FromContext(ctx).Warn("dead letter stored", zap.String("event_id", e.ID), zap.String("topic", e.Topic),
 		zap.Int("deliveries", d.Deliveries))
-	return Success
+	return Handled
 }
 
 // DeadLetters lists the dead letters, newest first.

@@ -83,21 +83,21 @@ func TestHandle(t *testing.T) {
 	l := &ledger{seen: map[string]bool{}, deliveries: map[string]int{}}
 	n := app.New(s, l, &deadLetters{m: map[string]app.DeadLetter{}}, &republished{})
 
-	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Success {
+	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Handled {
 		t.Fatalf("first delivery: %s", r)
 	}
-	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Success || len(s.sent) != 1 {
+	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Handled || len(s.sent) != 1 {
 		t.Fatalf("a redelivery sent again: %s %v", r, s.sent)
 	}
-	if r := n.Handle(ctx, "order.shipped", event("e2", "not an address")); r != app.Drop {
+	if r := n.Handle(ctx, "order.shipped", event("e2", "not an address")); r != app.Undeliverable {
 		t.Fatalf("malformed: %s", r)
 	}
 	s.fail = errors.New("451")
-	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.Retry || l.seen["e3"] {
+	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.TryAgain || l.seen["e3"] {
 		t.Fatalf("transient failure: %s", r)
 	}
 	s.fail = nil
-	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.Success || l.deliveries["e3"] != 2 {
+	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.Handled || l.deliveries["e3"] != 2 {
 		t.Fatalf("retry: %s, deliveries %d", r, l.deliveries["e3"])
 	}
 }
@@ -106,7 +106,7 @@ func TestDeadLettersAndReplay(t *testing.T) {
 	l := &ledger{seen: map[string]bool{}, deliveries: map[string]int{"e9": 4}}
 	rep := &republished{}
 	n := app.New(&sender{}, l, &deadLetters{m: map[string]app.DeadLetter{}}, rep)
-	if r := n.HandleDeadLetter(ctx, event("e9", "x@fail.invalid")); r != app.Success {
+	if r := n.HandleDeadLetter(ctx, event("e9", "x@fail.invalid")); r != app.Handled {
 		t.Fatal(r)
 	}
 	list, _ := n.DeadLetters(ctx)

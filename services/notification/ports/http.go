@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -50,19 +51,50 @@ func (h *HTTP) fromPubSub(next func(http.ResponseWriter, *http.Request, app.Even
 			httpapi.WriteError(w, r, problem.New(http.StatusForbidden, "events are delivered by pub/sub only"))
 			return
 		}
-		var e app.Event
+		var e cloudEvent
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&e); err != nil || e.ID == "" {
-			answer(w, app.Drop)
+			answer(w, app.Undeliverable)
 			return
 		}
-		next(w, r, e)
+		next(w, r, app.Event{ID: e.ID, Type: e.Type, Source: e.Source, Topic: e.Topic, Data: e.Data})
 	}
 }
 
-// answer replies in the form Dapr's pub/sub expects: 200 and a status.
-func answer(w http.ResponseWriter, res app.Result) {
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": string(res)})
+// cloudEvent is the part of a delivered CloudEvent the notifier reads.
+type cloudEvent struct {
+	ID     string          `json:"id"`
+	Type   string          `json:"type"`
+	Source string          `json:"source"`
+	Topic  string          `json:"topic"`
+	Data   json.RawMessage `json:"data"`
 }
+
+// verdicts are the statuses Dapr's pub/sub takes for each outcome: SUCCESS
+// ends the message, RETRY has it redelivered per the resiliency policy
+// (then dead-lettered), DROP dead-letters it at once.
+var verdicts = map[app.Outcome]string{app.Handled: "SUCCESS", app.TryAgain: "RETRY", app.Undeliverable: "DROP"}
+
+// answer replies in the form Dapr's pub/sub expects: 200 and a status.
+func answer(w http.ResponseWriter, o app.Outcome) {
+	v, ok := verdicts[o]
+	if !ok {
+		v = "RETRY" // an outcome this port does not know: never lose the message
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": v})
+}
+
+// deadLetterResponse is the API's view of a dead letter.
+type deadLetterResponse struct {
+	ID         string          `json:"id"`
+	Topic      string          `json:"topic"`
+	Type       string          `json:"type"`
+	Data       json.RawMessage `json:"data"`
+	Deliveries int             `json:"deliveries"`
+	ArrivedAt  time.Time       `json:"arrivedAt"`
+	Replays    int             `json:"replays"`
+}
+
+func toResponse(d app.DeadLetter) deadLetterResponse { return deadLetterResponse(d) }
 
 func (h *HTTP) list(w http.ResponseWriter, r *http.Request) {
 	dl, err := h.n.DeadLetters(r.Context())
@@ -70,7 +102,11 @@ func (h *HTTP) list(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": dl, "total": len(dl)})
+	items := make([]deadLetterResponse, len(dl))
+	for i, d := range dl {
+		items[i] = toResponse(d)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"items": items, "total": len(dl)})
 }
 
 func (h *HTTP) replay(w http.ResponseWriter, r *http.Request) {
@@ -82,7 +118,7 @@ func (h *HTTP) replay(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusAccepted, d)
+	httpapi.WriteJSON(w, http.StatusAccepted, toResponse(*d))
 }
 
 // operator admits calls through this app's own sidecar (they carry no
