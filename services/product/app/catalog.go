@@ -19,12 +19,20 @@ type Catalog struct {
 	now    func() time.Time
 }
 
+// CatalogConfig holds the catalog's sources of new IDs and of time.
+type CatalogConfig struct {
+	// NewID names a new product.
+	NewID func() string
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
 // NewCatalog returns the catalog use cases.
-func NewCatalog(store CatalogStore, stock StockStore, reader CatalogReader, pub EventPublisher, newID func() string, now func() time.Time) *Catalog {
-	if now == nil {
-		now = time.Now
+func NewCatalog(store CatalogStore, stock StockStore, reader CatalogReader, pub EventPublisher, cfg CatalogConfig) *Catalog {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return &Catalog{store: store, stock: stock, reader: reader, events: pub, newID: newID, now: now}
+	return &Catalog{store: store, stock: stock, reader: reader, events: pub, newID: cfg.NewID, now: cfg.Now}
 }
 
 // ProductView is a product with its stock, as GET /products/{id} shows it.

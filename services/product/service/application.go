@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	publisher := daprpubsub.NewPublisher(p.client, cfg.PubSub, cfg.AppID)
 
 	catalog := app.NewCatalog(p.catalog, p.catalog, p.index, publisher,
-		func() string { return uuid.Must(uuid.NewV7()).String() }, nil)
+		app.CatalogConfig{NewID: func() string { return uuid.Must(uuid.NewV7()).String() }})
 	inventory := app.NewInventory(p.catalog, p.catalog, p.index, adapters.NewDaprReservations(p.store), publisher,
 		app.InventoryConfig{TTL: cfg.ReservationTTL, LowStockThreshold: cfg.LowStockThreshold})
 
