@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -35,25 +33,14 @@ func baseline(ctx context.Context, runFile, stateDir string, out io.Writer, clie
 		return nil, nil, err
 	}
 	api := topo.SidecarURL("order") + "/v1.0/workflows/dapr/"
-	token := topo.APIToken("order")
-	call := func(method, url string, body []byte, into any) (int, error) {
-		req, _ := http.NewRequest(method, url, bytes.NewReader(body))
-		req.Header.Set("Dapr-Api-Token", token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		defer resp.Body.Close()
-		if into != nil {
-			_ = json.NewDecoder(resp.Body).Decode(into)
-		}
-		return resp.StatusCode, nil
+	auth := http.Header{"Dapr-Api-Token": {topo.APIToken("order")}}
+	call := func(method, url string, body, into any) (int, error) {
+		return callJSON(client, method, url, auth, body, into)
 	}
 	run := time.Now().UnixNano()
 	w := func(i int, _ *rand.Rand, _ time.Time) (bool, string, time.Time) {
 		id := fmt.Sprintf("baseline-%d-%d", run, i)
-		if code, err := call(http.MethodPost, api+"PerfBaseline/start?instanceID="+id, []byte("0"), nil); err != nil || code != http.StatusAccepted {
+		if code, err := call(http.MethodPost, api+"PerfBaseline/start?instanceID="+id, 0, nil); err != nil || code != http.StatusAccepted {
 			return false, "", time.Time{}
 		}
 		var st struct {

@@ -56,28 +56,14 @@ type shop struct {
 func newShop(client *http.Client, gw, adminPassword string, buyers, products int) (*shop, error) {
 	s := &shop{}
 	s.call = func(method, path, token, key string, body, out any) (int, error) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, gw+path, rd)
-		req.Header.Set("Content-Type", "application/json")
+		h := http.Header{}
 		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
+			h.Set("Authorization", "Bearer "+token)
 		}
 		if key != "" {
-			req.Header.Set("Idempotency-Key", key)
+			h.Set("Idempotency-Key", key)
 		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		defer resp.Body.Close()
-		if out != nil {
-			_ = json.NewDecoder(resp.Body).Decode(out)
-		}
-		return resp.StatusCode, nil
+		return callJSON(client, method, gw+path, h, body, out)
 	}
 	login := func(email, password string) (string, error) {
 		var t struct {
@@ -128,6 +114,34 @@ type orderView struct {
 }
 
 func (o orderView) final() bool { return o.Status == "shipped" || o.Status == "cancelled" }
+
+// callJSON sends body as JSON with headers h and decodes the answer into
+// out (when not nil); it returns the status.
+func callJSON(client *http.Client, method, url string, h http.Header, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header = h.Clone()
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode, nil
+}
 
 // workload places one unit of work (an order, a workflow) and follows it
 // to its end. placed is false when it was refused; outcome is its final
