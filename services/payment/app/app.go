@@ -10,6 +10,7 @@ import (
 
 	"github.com/daprshop/payment/domain"
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/paymentapi"
 )
 
 // Store keeps payments.
@@ -83,6 +84,9 @@ func (ps *Payments) Charge(ctx context.Context, req ChargeRequest) (p *domain.Pa
 		return nil, false, err
 	}
 	if existing != nil {
+		if existing.Status == domain.StatusVoided {
+			return nil, false, domain.ErrVoided
+		}
 		if !existing.SameCharge(p) {
 			return nil, false, domain.ErrMismatch
 		}
@@ -139,6 +143,15 @@ func (ps *Payments) Get(ctx context.Context, id string) (*domain.Payment, error)
 
 // Refund gives back amount (0: all that is left) under key, once per key.
 func (ps *Payments) Refund(ctx context.Context, id, key string, amount int64) (*domain.Payment, error) {
+	// No payment: leave a void record first, so that a charge for the order
+	// still on its way is refused instead of taking money for a cancelled order.
+	if orderID, ok := paymentapi.OrderID(id); ok {
+		if _, err := ps.store.Get(ctx, id); errors.Is(err, domain.ErrNotFound) {
+			if _, err := ps.store.Insert(ctx, domain.Void(orderID, ps.now())); err != nil {
+				return nil, err
+			}
+		}
+	}
 	changed := false
 	p, err := ps.store.Update(ctx, id, func(p *domain.Payment) (bool, error) {
 		c, err := p.AddRefund(key, amount, ps.now())

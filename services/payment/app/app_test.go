@@ -166,3 +166,24 @@ func TestDeclineAndRefund(t *testing.T) {
 		t.Fatalf("events %v", rec.ids)
 	}
 }
+
+// A compensation's refund that overtakes the charge leaves a void record:
+// the late charge is refused and the provider is never asked.
+func TestARefundBeforeTheChargeVoidsIt(t *testing.T) {
+	ps, prov, _ := setup()
+	for range 2 {
+		p, err := ps.Refund(ctx, "pay_o9", "cancel-o9", 0)
+		if err != nil || p.Status != domain.StatusVoided || p.OrderID != "o9" || p.Refunded != 0 {
+			t.Fatalf("refund of an order never charged: %+v %v", p, err)
+		}
+	}
+	if _, _, err := ps.Charge(ctx, charge("o9", "visa", 500)); !errors.Is(err, domain.ErrVoided) {
+		t.Fatalf("late charge: %v", err)
+	}
+	if prov.calls != 0 {
+		t.Fatalf("the provider was asked %d times", prov.calls)
+	}
+	if _, err := ps.Refund(ctx, "not-a-payment-id", "k", 0); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("refund of an ID outside the naming rule: %v", err)
+	}
+}

@@ -17,6 +17,9 @@ var (
 	ErrNotFound = errors.New("payment not found")
 	// ErrMismatch refuses a second charge for an order with another amount or method.
 	ErrMismatch = errors.New("this order was already charged with another amount or payment method")
+	// ErrVoided refuses a charge for an order whose payment was refunded
+	// before any charge: the order was cancelled.
+	ErrVoided = errors.New("this order's payment was voided: the order was cancelled before it was charged")
 	// ErrNotCaptured refuses a refund of a payment whose charge has not
 	// ended yet: it may still succeed.
 	ErrNotCaptured = errors.New("the charge of this payment has not ended yet; it cannot be refunded now")
@@ -33,7 +36,18 @@ const (
 	StatusPending   Status = "pending" // the provider has not answered for good yet
 	StatusSucceeded Status = "succeeded"
 	StatusDeclined  Status = "declined"
+	// StatusVoided: a refund came before any charge (a cancelled order's
+	// compensation overtook a charge still on its way). The record refuses
+	// that late charge, so a cancelled order is never charged.
+	StatusVoided Status = "voided"
 )
+
+// Void is the record a refund leaves for an order never charged.
+func Void(orderID string, now time.Time) *Payment {
+	now = now.UTC()
+	return &Payment{ID: IDFor(orderID), OrderID: orderID, Status: StatusVoided, Reason: "refunded before any charge",
+		CreatedAt: now, UpdatedAt: now}
+}
 
 // Money is an amount in the currency's minor unit.
 type Money struct {
@@ -106,7 +120,7 @@ func (p *Payment) SameCharge(q *Payment) bool {
 // changes nothing.
 func (p *Payment) AddRefund(key string, amount int64, now time.Time) (bool, error) {
 	switch p.Status {
-	case StatusDeclined:
+	case StatusDeclined, StatusVoided:
 		// Nothing was taken, so nothing is owed: the refund is done as asked.
 		// An error here would be a business outcome counted as a failure by
 		// the payments circuit breaker, one buyer's card tripping it for all.

@@ -34,6 +34,7 @@ func problemFor(err error) *problem.Problem {
 		{domain.ErrNotFound, http.StatusNotFound, paymentapi.ProblemNotFound},
 		{domain.ErrMismatch, http.StatusConflict, paymentapi.ProblemChargeMismatch},
 		{domain.ErrNotCaptured, http.StatusConflict, paymentapi.ProblemNotCaptured},
+		{domain.ErrVoided, http.StatusConflict, paymentapi.ProblemVoided},
 		{domain.ErrOverRefund, http.StatusConflict, paymentapi.ProblemOverRefund},
 		{domain.ErrRefundMismatch, http.StatusConflict, paymentapi.ProblemRefundKeyReused},
 		{app.ErrUnavailable, http.StatusServiceUnavailable, paymentapi.ProblemProviderUnavailable},

@@ -5,6 +5,8 @@
 // It imports nothing of Dapr or of either service.
 package paymentapi
 
+import "strings"
+
 // Problem types (RFC 9457 "type") of the payment service's answers.
 const (
 	// ProblemNotFound: no payment has this ID (404).
@@ -12,6 +14,9 @@ const (
 	// ProblemChargeMismatch: the order was already charged with another
 	// amount or payment method (409).
 	ProblemChargeMismatch = "urn:daprshop:problem:payment:charge-mismatch"
+	// ProblemVoided: the order's payment was refunded before any charge (the
+	// order was cancelled), so a charge is refused (409).
+	ProblemVoided = "urn:daprshop:problem:payment:voided"
 	// ProblemNotCaptured: the charge has not ended yet, so there is nothing
 	// to refund yet; ask again later (409).
 	ProblemNotCaptured = "urn:daprshop:problem:payment:not-captured"
@@ -27,4 +32,9 @@ const (
 
 // PaymentID is the ID of an order's payment: an order has at most one, so a
 // compensation can refund it without having recorded the charge's answer.
-func PaymentID(orderID string) string { return "pay_" + orderID }
+func PaymentID(orderID string) string { return paymentPrefix + orderID }
+
+// OrderID is the order a payment ID names, by the same rule.
+func OrderID(paymentID string) (string, bool) { return strings.CutPrefix(paymentID, paymentPrefix) }
+
+const paymentPrefix = "pay_"
