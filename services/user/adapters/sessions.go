@@ -72,6 +72,15 @@ func (d *DaprRefreshTokens) Use(ctx context.Context, hash string, now time.Time)
 type LoginPolicy struct {
 	MaxFailures int
 	Window      time.Duration
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+func (p LoginPolicy) clock() func() time.Time {
+	if p.Now == nil {
+		return time.Now
+	}
+	return p.Now
 }
 
 // failures are one key's failed logins in its current window.
@@ -107,7 +116,7 @@ type DaprLoginThrottle struct {
 
 // NewDaprLoginThrottle counts in store under policy.
 func NewDaprLoginThrottle(store *statestore.Store, p LoginPolicy) *DaprLoginThrottle {
-	return &DaprLoginThrottle{store: store, policy: p, now: time.Now}
+	return &DaprLoginThrottle{store: store, policy: p, now: p.clock()}
 }
 
 // Blocked reads every key's window.
@@ -204,12 +213,12 @@ type MemoryLoginThrottle struct {
 	mu     sync.Mutex
 	policy LoginPolicy
 	keys   map[string]failures
-	Now    func() time.Time
+	now    func() time.Time
 }
 
 // NewMemoryLoginThrottle counts under policy.
 func NewMemoryLoginThrottle(p LoginPolicy) *MemoryLoginThrottle {
-	return &MemoryLoginThrottle{policy: p, keys: map[string]failures{}, Now: time.Now}
+	return &MemoryLoginThrottle{policy: p, keys: map[string]failures{}, now: p.clock()}
 }
 
 func (m *MemoryLoginThrottle) Blocked(_ context.Context, keys ...string) (time.Duration, error) {
@@ -217,7 +226,7 @@ func (m *MemoryLoginThrottle) Blocked(_ context.Context, keys ...string) (time.D
 	defer m.mu.Unlock()
 	var wait time.Duration
 	for _, k := range keys {
-		wait = max(wait, m.keys[k].blockedFor(m.policy, m.Now()))
+		wait = max(wait, m.keys[k].blockedFor(m.policy, m.now()))
 	}
 	return wait, nil
 }
@@ -226,7 +235,7 @@ func (m *MemoryLoginThrottle) Failed(_ context.Context, keys ...string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, k := range keys {
-		m.keys[k] = m.keys[k].plusOne(m.policy, m.Now())
+		m.keys[k] = m.keys[k].plusOne(m.policy, m.now())
 	}
 	return nil
 }

@@ -59,8 +59,7 @@ func newServiceAt(t *testing.T) (*app.Service, *recorder, *fakeclock.Clock) {
 	n := 0
 	// The time the service and its throttle see; tests move it.
 	clock := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	throttle := adapters.NewMemoryLoginThrottle(adapters.LoginPolicy{MaxFailures: 3, Window: time.Minute})
-	throttle.Now = clock.Now
+	throttle := adapters.NewMemoryLoginThrottle(adapters.LoginPolicy{MaxFailures: 3, Window: time.Minute, Now: clock.Now})
 	svc, err := app.NewService(app.Deps{
 		Repo: adapters.NewMemoryUserStore(), Hasher: plainHasher{}, Tokens: fixedIssuer{}, Events: rec,
 		NewID:      func() string { n++; return fmt.Sprintf("id-%d", n) },
