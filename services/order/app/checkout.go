@@ -174,21 +174,13 @@ func NewCheckout(store Store, services Services, pub EventPublisher, cfg Checkou
 // Run is the saga's control flow; the Flow makes it durable. It must be
 // deterministic: all I/O is in steps. It answers the order's final status.
 func (c *Checkout) Run(f Flow, sale Sale) (string, error) {
-	for i, step := range paymentSteps {
-		// From the payment on, a charge may have happened even when the
-		// step's answer does not say so (a re-run after a crash finds the
-		// order cancelled and stops before charging again).
-		charged := i >= slices.Index(paymentSteps, StepPay)
-		var out Outcome
-		if err := f.Do(step, sale, &out); err != nil {
-			return c.undo(f, Compensation{Sale: sale, Reason: fmt.Sprintf("%s failed: %v", step, err),
-				Cause: step + "-failed", Charged: charged})
+	for _, name := range paymentSteps {
+		next, stop := runStep(f, name, sale)
+		if stop != nil {
+			return c.undo(f, *stop)
 		}
-		if !out.OK {
-			return c.undo(f, Compensation{Sale: out.Sale, Reason: out.Reason, Cause: stoppedAt(step, out), Charged: charged})
-		}
-		sale = out.Sale
-		f.Mark(step)
+		sale = next
+		f.Mark(name)
 	}
 
 	// Fulfilment: ship when the window ends, or at once on an admin's
@@ -200,15 +192,27 @@ func (c *Checkout) Run(f Flow, sale Sale) (string, error) {
 	if event == EventCancel {
 		return c.undo(f, Compensation{Sale: sale, Reason: cancelledOnRequest, Cause: CauseRequested, Charged: true})
 	}
-	var out Outcome
-	if err := f.Do(StepShip, sale, &out); err != nil || !out.OK {
-		reason, cause := out.Reason, stoppedAt(StepShip, out)
-		if err != nil {
-			reason, cause = fmt.Sprintf("%s failed: %v", StepShip, err), StepShip+"-failed"
-		}
-		return c.undo(f, Compensation{Sale: sale, Reason: reason, Cause: cause, Charged: true})
+	if _, stop := runStep(f, StepShip, sale); stop != nil {
+		return c.undo(f, *stop)
 	}
 	return string(domain.StatusShipped), nil
+}
+
+// runStep runs one step. When it fails for good or refuses, stop is the
+// compensation to run. From the payment on, a charge may have happened
+// even when the step's answer does not say so (a re-run after a crash finds
+// the order cancelled and stops before charging again), so the
+// compensation refunds.
+func runStep(f Flow, name string, sale Sale) (next Sale, stop *Compensation) {
+	charged := name != StepReserve
+	var out Outcome
+	if err := f.Do(name, sale, &out); err != nil {
+		return sale, &Compensation{Sale: sale, Reason: fmt.Sprintf("%s failed: %v", name, err), Cause: name + "-failed", Charged: charged}
+	}
+	if !out.OK {
+		return out.Sale, &Compensation{Sale: out.Sale, Reason: out.Reason, Cause: stoppedAt(name, out), Charged: charged}
+	}
+	return out.Sale, nil
 }
 
 func (c *Checkout) undo(f Flow, in Compensation) (string, error) {
