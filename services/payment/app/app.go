@@ -143,21 +143,24 @@ func (ps *Payments) Get(ctx context.Context, id string) (*domain.Payment, error)
 
 // Refund gives back amount (0: all that is left) under key, once per key.
 func (ps *Payments) Refund(ctx context.Context, id, key string, amount int64) (*domain.Payment, error) {
-	// No payment: leave a void record first, so that a charge for the order
-	// still on its way is refused instead of taking money for a cancelled order.
-	if orderID, ok := paymentapi.OrderID(id); ok {
-		if _, err := ps.store.Get(ctx, id); errors.Is(err, domain.ErrNotFound) {
-			if _, err := ps.store.Insert(ctx, domain.Void(orderID, ps.now())); err != nil {
-				return nil, err
-			}
-		}
-	}
 	changed := false
-	p, err := ps.store.Update(ctx, id, func(p *domain.Payment) (bool, error) {
-		c, err := p.AddRefund(key, amount, ps.now())
-		changed = c
-		return c, err
-	})
+	refund := func() (*domain.Payment, error) {
+		return ps.store.Update(ctx, id, func(p *domain.Payment) (bool, error) {
+			c, err := p.AddRefund(key, amount, ps.now())
+			changed = c
+			return c, err
+		})
+	}
+	p, err := refund()
+	// No payment: leave a void record, so that a charge for the order still
+	// on its way is refused instead of taking money for a cancelled order.
+	// (Only this rare path reads twice.)
+	if orderID, ok := paymentapi.OrderID(id); ok && errors.Is(err, domain.ErrNotFound) {
+		if _, err := ps.store.Insert(ctx, domain.Void(orderID, ps.now())); err != nil {
+			return nil, err
+		}
+		p, err = refund()
+	}
 	if err != nil {
 		return nil, err
 	}
