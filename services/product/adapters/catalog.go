@@ -91,15 +91,7 @@ func (c *DaprCatalog) Get(ctx context.Context, id string) (*domain.Product, *dom
 
 // Products reads the named products in one call to the sidecar.
 func (c *DaprCatalog) Products(ctx context.Context, ids []string) (map[string]*domain.Product, error) {
-	records, err := byID[productRecord](ctx, c, ids, productKey)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]*domain.Product, len(records))
-	for id, r := range records {
-		out[id] = r.product()
-	}
-	return out, nil
+	return byID(ctx, c, ids, productKey, (*productRecord).product)
 }
 
 // Update changes a product's fields under its ETag and re-lists it (which
@@ -161,32 +153,24 @@ func (c *DaprCatalog) Delete(ctx context.Context, id string) (*domain.Product, e
 
 // Stocks reads many products' stock in bulk calls.
 func (c *DaprCatalog) Stocks(ctx context.Context, ids []string) (map[string]*domain.Stock, error) {
-	records, err := byID[stockRecord](ctx, c, ids, stockKey)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]*domain.Stock, len(records))
-	for id, r := range records {
-		s := domain.Stock(*r)
-		out[id] = &s
-	}
-	return out, nil
+	return byID(ctx, c, ids, stockKey, func(r *stockRecord) *domain.Stock { s := domain.Stock(*r); return &s })
 }
 
-// byID reads the records of ids under key(id), by ID.
-func byID[T any](ctx context.Context, c *DaprCatalog, ids []string, key func(string) string) (map[string]*T, error) {
+// byID reads the records of ids under key(id) and answers them converted
+// to domain values, by ID; missing ones are absent.
+func byID[R, T any](ctx context.Context, c *DaprCatalog, ids []string, key func(string) string, toDomain func(*R) *T) (map[string]*T, error) {
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		keys[i] = key(id)
 	}
-	byKey, err := statestore.GetAll[T](ctx, c.store, keys)
+	byKey, err := statestore.GetAll[R](ctx, c.store, keys)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]*T, len(byKey))
 	for i, k := range keys {
-		if v, ok := byKey[k]; ok {
-			out[ids[i]] = v
+		if r, ok := byKey[k]; ok {
+			out[ids[i]] = toDomain(r)
 		}
 	}
 	return out, nil
