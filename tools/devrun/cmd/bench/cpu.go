@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -46,21 +47,22 @@ func redisPID() (int, bool) {
 	return 0, false
 }
 
-// cpuPerUnit is the CPU time each process spent per completed unit of work
-// between two readings, largest first.
+// cpuShare is the CPU time one process spent per completed unit of work.
 type cpuShare struct {
 	process string
 	perUnit time.Duration
 }
 
+// cpuPerUnit is each process's share between two readings, largest first.
 func cpuPerUnit(before, after map[string]time.Duration, units int) []cpuShare {
+	if units == 0 {
+		return nil
+	}
 	var out []cpuShare
 	for name, t := range after {
-		if units > 0 {
-			out = append(out, cpuShare{name, (t - before[name]) / time.Duration(units)})
-		}
+		out = append(out, cpuShare{name, (t - before[name]) / time.Duration(units)})
 	}
-	slices.SortFunc(out, func(a, b cpuShare) int { return int(b.perUnit - a.perUnit) })
+	slices.SortFunc(out, func(a, b cpuShare) int { return cmp.Compare(b.perUnit, a.perUnit) })
 	return out
 }
 
