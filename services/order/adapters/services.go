@@ -39,7 +39,7 @@ type line struct {
 	ProductID string       `json:"productId"`
 	Quantity  int64        `json:"quantity"`
 	Name      string       `json:"name,omitempty"`
-	UnitPrice *moneyRecord `json:"unitPrice,omitempty"`
+	UnitPrice *moneyJSON `json:"unitPrice,omitempty"`
 }
 
 // Reserve holds stock for the order's lines; the product service answers
@@ -92,7 +92,7 @@ func (s *Services) Charge(ctx context.Context, o app.Sale) (string, bool, string
 		Reason string `json:"reason"`
 	}
 	err := s.client.Do(ctx, invoke.Call{App: "payment", Method: http.MethodPost, Path: "/payments", Body: map[string]any{
-		"orderId": o.OrderID, "email": o.Email, "amount": toMoneyRecord(o.Total), "method": o.PaymentMethod,
+		"orderId": o.OrderID, "email": o.Email, "amount": toMoneyJSON(o.Total), "method": o.PaymentMethod,
 	}}, &p)
 	if err != nil {
 		return "", false, "", err

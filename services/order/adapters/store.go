@@ -31,7 +31,7 @@ type record struct {
 	UserID          string          `json:"userId"`
 	Email           string          `json:"email,omitempty"`
 	Lines           []lineRecord    `json:"lines"`
-	Total           *moneyRecord    `json:"total,omitempty"`
+	Total           *moneyJSON    `json:"total,omitempty"`
 	PaymentMethod   string          `json:"paymentMethod"`
 	PaymentID       string          `json:"paymentId,omitempty"`
 	Status          string          `json:"status"`
@@ -44,7 +44,9 @@ type record struct {
 	UpdatedAt       time.Time       `json:"updatedAt"`
 }
 
-type moneyRecord struct {
+// moneyJSON is money as the adapters write it: in the stored order and in
+// calls to the product and payment services alike.
+type moneyJSON struct {
 	Amount   int64  `json:"amount"`
 	Currency string `json:"currency"`
 }
@@ -53,7 +55,7 @@ type lineRecord struct {
 	ProductID string       `json:"productId"`
 	Name      string       `json:"name,omitempty"`
 	Quantity  int64        `json:"quantity"`
-	UnitPrice *moneyRecord `json:"unitPrice,omitempty"`
+	UnitPrice *moneyJSON `json:"unitPrice,omitempty"`
 }
 
 type historyRecord struct {
@@ -62,14 +64,14 @@ type historyRecord struct {
 	Note   string    `json:"note,omitempty"`
 }
 
-func toMoneyRecord(m *domain.Money) *moneyRecord {
+func toMoneyJSON(m *domain.Money) *moneyJSON {
 	if m == nil {
 		return nil
 	}
-	return &moneyRecord{Amount: m.Amount, Currency: m.Currency}
+	return &moneyJSON{Amount: m.Amount, Currency: m.Currency}
 }
 
-func (m *moneyRecord) money() *domain.Money {
+func (m *moneyJSON) money() *domain.Money {
 	if m == nil {
 		return nil
 	}
@@ -77,12 +79,12 @@ func (m *moneyRecord) money() *domain.Money {
 }
 
 func toRecord(o *domain.Order) record {
-	r := record{ID: o.ID, UserID: o.UserID, Email: o.Email, Total: toMoneyRecord(o.Total), PaymentMethod: o.PaymentMethod,
+	r := record{ID: o.ID, UserID: o.UserID, Email: o.Email, Total: toMoneyJSON(o.Total), PaymentMethod: o.PaymentMethod,
 		PaymentID: o.PaymentID, Status: string(o.Status), Reason: o.Reason, CancelRequested: o.CancelRequested,
 		IdempotencyKey: o.IdempotencyKey, RequestHash: o.RequestHash, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
 		Lines: make([]lineRecord, len(o.Lines)), History: make([]historyRecord, len(o.History))}
 	for i, l := range o.Lines {
-		r.Lines[i] = lineRecord{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, UnitPrice: toMoneyRecord(l.UnitPrice)}
+		r.Lines[i] = lineRecord{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, UnitPrice: toMoneyJSON(l.UnitPrice)}
 	}
 	for i, t := range o.History {
 		r.History[i] = historyRecord{Status: string(t.Status), At: t.At, Note: t.Note}
