@@ -36,9 +36,9 @@ func (s *Services) Exists(ctx context.Context, userID string) (bool, error) {
 }
 
 type line struct {
-	ProductID string       `json:"productId"`
-	Quantity  int64        `json:"quantity"`
-	Name      string       `json:"name,omitempty"`
+	ProductID string     `json:"productId"`
+	Quantity  int64      `json:"quantity"`
+	Name      string     `json:"name,omitempty"`
 	UnitPrice *moneyJSON `json:"unitPrice,omitempty"`
 }
 

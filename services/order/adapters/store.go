@@ -31,7 +31,7 @@ type record struct {
 	UserID          string          `json:"userId"`
 	Email           string          `json:"email,omitempty"`
 	Lines           []lineRecord    `json:"lines"`
-	Total           *moneyJSON    `json:"total,omitempty"`
+	Total           *moneyJSON      `json:"total,omitempty"`
 	PaymentMethod   string          `json:"paymentMethod"`
 	PaymentID       string          `json:"paymentId,omitempty"`
 	Status          string          `json:"status"`
@@ -52,9 +52,9 @@ type moneyJSON struct {
 }
 
 type lineRecord struct {
-	ProductID string       `json:"productId"`
-	Name      string       `json:"name,omitempty"`
-	Quantity  int64        `json:"quantity"`
+	ProductID string     `json:"productId"`
+	Name      string     `json:"name,omitempty"`
+	Quantity  int64      `json:"quantity"`
 	UnitPrice *moneyJSON `json:"unitPrice,omitempty"`
 }
 
