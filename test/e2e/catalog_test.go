@@ -101,8 +101,8 @@ func catalogChecks(t *testing.T, gw client, customer, admin string) {
 		if r.body["price"].(map[string]any)["amount"].(float64) != 1999 || r.body["version"].(float64) != 2 {
 			t.Errorf("updated = %v", r.body)
 		}
-		// The gateway keeps catalog reads (1 s); a write through it empties
-		// what it kept, so the next read already shows the change.
+		// The gateway keeps catalog reads; a write through it empties what
+		// it kept, so the next read already shows the change.
 		first := gw.do("GET", "/api/products/"+id, "")
 		second := gw.do("GET", "/api/products/"+id, "")
 		if first.body["price"].(map[string]any)["amount"].(float64) != 1999 || second.raw != first.raw {

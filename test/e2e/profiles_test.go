@@ -38,7 +38,8 @@ func TestComponentProfiles(t *testing.T) {
 	t.Logf("one build for every profile: %s", hashes)
 	for _, p := range profiles {
 		t.Run(p, func(t *testing.T) {
-			run := startRun(t, root, []string{p}, bins)
+			// Two gateway replicas: catalog changes must reach both.
+			run := startRun(t, root, []string{p}, bins, map[string]map[string]string{"gateway": {runner.EnvReplicas: "2"}})
 			profileSuite(t, run)
 		})
 	}
@@ -126,8 +127,9 @@ func startRunWith(t *testing.T, root string, options func(*runner.Options)) *run
 
 // profileSuite is what every profile must do: accounts, the catalog, a
 // checkout that ships, a declined one that compensates, an idempotent
-// replay, an event reaching the notifier, and a poison event dead-lettered
-// after the configured deliveries and replayed.
+// replay, an event reaching the notifier, a poison event dead-lettered
+// after the configured deliveries and replayed, and catalog changes
+// reaching the edge cache of every gateway replica.
 func profileSuite(t *testing.T, run *runner.Run) {
 	gw := client{t: t, base: run.AppURL("gateway")}
 	box := mailboxOf(run)
@@ -146,6 +148,7 @@ func profileSuite(t *testing.T, run *runner.Run) {
 	t.Run("an Idempotency-Key replays", func(t *testing.T) { sameKeyThrice(t, gw, admin, mug) })
 	t.Run("a poison event is dead-lettered and replayed", func(t *testing.T) { poison(t, run, gw, admin) })
 	t.Run("a live key set in the profile's configuration store applies", func(t *testing.T) { liveKey(t, run, gw) })
+	t.Run("every gateway replica hears of catalog changes", func(t *testing.T) { replicasSeeChanges(t, run, gw, admin) })
 }
 
 // liveKey changes the products rate limit in the run's configuration store

@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gorilla/mux"
 )
 
 // CacheUse is what a route does with the gateway's read cache.
@@ -17,7 +20,8 @@ type CacheUse int
 
 const (
 	NoCache    CacheUse = iota
-	CacheReads          // public reads whose answer is the same for every caller
+	CacheReads          // lists and searches: the same answer for every caller
+	CacheItem           // one product's read, {id} in the path: kept until its change event
 	PurgeCache          // writes that change what cached reads return
 )
 
@@ -25,12 +29,17 @@ const (
 // past this, it only stops adding until entries expire.
 const cacheEntries = 20000
 
-// readCache keeps answers to public catalog reads (Route.Cache) for the
-// policy's CacheTTL, keyed by path and query, with a strong ETag so that
-// clients and proxies revalidate with If-None-Match and get 304. A
-// successful write through a PurgeCache route empties it at once; writes
-// that reach the catalog otherwise (stock moved by orders, another gateway
-// replica's admin) show within CacheTTL. Only 200 answers are kept.
+// readCache keeps answers to public catalog reads (Route.Cache), keyed by
+// path and query, with a strong ETag so that clients and proxies
+// revalidate with If-None-Match and get 304. Only 200 answers are kept.
+//
+// A successful write through a PurgeCache route empties it at once. Every
+// other change (stock moved by orders, a write through another replica)
+// arrives as a product or inventory event on every replica (Forget): it
+// drops that product's reads and every list. A product's read is read from
+// the store, so it is kept up to the policy's ItemTTL, the bound for an
+// event that never comes; a list is kept CacheTTL, as it comes from the
+// product replicas' own index, which follows changes on its own timer.
 type readCache struct {
 	mu      sync.RWMutex
 	entries map[string]*cachedAnswer
@@ -38,19 +47,26 @@ type readCache struct {
 	// purge does not store what it fetched.
 	generation   atomic.Uint64
 	hits, misses atomic.Uint64
+	// events counts the change events received, skipped those of them
+	// older than started.
+	events, skipped atomic.Uint64
+	started         time.Time
 	// nextSweep bounds how often a full cache is scanned for expired
 	// entries: a crawl of distinct URLs must not make every miss a scan.
 	nextSweep time.Time
 }
 
 type cachedAnswer struct {
+	product     string // the product of an item's read; "" for a list
 	body        []byte
 	contentType string
 	etag        string
 	expires     time.Time
 }
 
-func newReadCache() *readCache { return &readCache{entries: map[string]*cachedAnswer{}} }
+func newReadCache() *readCache {
+	return &readCache{entries: map[string]*cachedAnswer{}, started: time.Now()}
+}
 
 func (c *readCache) purge() {
 	c.generation.Add(1)
@@ -63,7 +79,7 @@ func (c *readCache) view() cacheView {
 	c.mu.RLock()
 	n := len(c.entries)
 	c.mu.RUnlock()
-	return cacheView{Entries: n, Hits: c.hits.Load(), Misses: c.misses.Load()}
+	return cacheView{Entries: n, Hits: c.hits.Load(), Misses: c.misses.Load(), Events: c.events.Load(), Skipped: c.skipped.Load()}
 }
 
 func (c *readCache) get(key string, now time.Time) *cachedAnswer {
@@ -99,12 +115,34 @@ func (c *readCache) put(key string, a *cachedAnswer, generation uint64, now time
 	c.entries[key] = a
 }
 
-// cached serves GET from the cache while the policy's CacheTTL is
-// above zero.
-func (e *Edge) cached(next http.Handler) http.Handler {
+// forget drops the reads of products and every list, or everything when
+// products is empty.
+func (c *readCache) forget(products []string) {
+	c.generation.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(products) == 0 {
+		clear(c.entries)
+		return
+	}
+	for k, a := range c.entries {
+		if a.product == "" || slices.Contains(products, a.product) {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// cached serves GET from the cache while the policy's TTL for the route's
+// kind of read is above zero.
+func (e *Edge) cached(use CacheUse, next http.Handler) http.Handler {
 	c := e.cache
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ttl := e.policy.Load().CacheTTL
+		p := e.policy.Load()
+		ttl, product, cacheControl := p.CacheTTL, "", "public, max-age="+strconv.Itoa(int(p.CacheTTL/time.Second))
+		if use == CacheItem {
+			// Kept current by events, which reach no client: clients revalidate.
+			ttl, product, cacheControl = p.ItemTTL, mux.Vars(r)["id"], "public, no-cache"
+		}
 		if ttl <= 0 || r.Method != http.MethodGet {
 			next.ServeHTTP(w, r)
 			return
@@ -113,7 +151,7 @@ func (e *Edge) cached(next http.Handler) http.Handler {
 		now := time.Now()
 		if a := c.get(key, now); a != nil {
 			c.hits.Add(1)
-			a.serve(w, r, "HIT", ttl)
+			a.serve(w, r, "HIT", cacheControl)
 			return
 		}
 		c.misses.Add(1)
@@ -126,6 +164,7 @@ func (e *Edge) cached(next http.Handler) http.Handler {
 		}
 		sum := sha256.Sum256(rec.body.Bytes())
 		a := &cachedAnswer{
+			product:     product,
 			body:        rec.body.Bytes(),
 			contentType: rec.header.Get("Content-Type"),
 			etag:        `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
@@ -136,7 +175,7 @@ func (e *Edge) cached(next http.Handler) http.Handler {
 			w.Header()[k] = v
 		}
 		w.Header().Del("Content-Length")
-		a.serve(w, r, "MISS", ttl)
+		a.serve(w, r, "MISS", cacheControl)
 	})
 }
 
@@ -172,10 +211,10 @@ func (p *purgeOnSuccess) Write(b []byte) (int, error) {
 
 func (p *purgeOnSuccess) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
-func (a *cachedAnswer) serve(w http.ResponseWriter, r *http.Request, outcome string, ttl time.Duration) {
+func (a *cachedAnswer) serve(w http.ResponseWriter, r *http.Request, outcome, cacheControl string) {
 	h := w.Header()
 	h.Set("ETag", a.etag)
-	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(ttl/time.Second)))
+	h.Set("Cache-Control", cacheControl)
 	h.Set("X-Cache", outcome)
 	if matches(r.Header.Get("If-None-Match"), a.etag) {
 		w.WriteHeader(http.StatusNotModified)

@@ -50,7 +50,7 @@ func TestTheEdgeCacheKeepsCatalogReads(t *testing.T) {
 	admin, _, _ := token.NewIssuer(priv, "iss", "aud", time.Hour).Issue(token.Subject{ID: "u9", Role: "admin"})
 	up := &catalog{}
 	up.name.Store("oak chair")
-	edge := ports.NewEdge(policy(t, ports.Settings{CacheTTL: "300ms"}), newCounter(), time.Second, zap.NewNop())
+	edge := ports.NewEdge(policy(t, ports.Settings{CacheTTL: "300ms", ItemTTL: "300ms"}), newCounter(), time.Second, zap.NewNop())
 	r := httpapi.NewRouter()
 	ports.Routes(r, ports.Table, up, ports.NewAuthenticator(token.NewVerifier(pub, "iss", "aud"), sessions{}), edge)
 	h := httpapi.Handler(r, httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics()})
@@ -73,7 +73,7 @@ func TestTheEdgeCacheKeepsCatalogReads(t *testing.T) {
 		t.Errorf("X-Cache and upstream reads: %s, want MISS HIT 1", got)
 	}
 	etag := second.Header().Get("ETag")
-	if etag == "" || etag != first.Header().Get("ETag") || second.Header().Get("Cache-Control") != "public, max-age=0" {
+	if etag == "" || etag != first.Header().Get("ETag") || second.Header().Get("Cache-Control") != "public, no-cache" {
 		t.Errorf("ETag %q / %q, Cache-Control %q", first.Header().Get("ETag"), etag, second.Header().Get("Cache-Control"))
 	}
 	if rec := do("GET", "/api/products/p1", "", "If-None-Match", etag); rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
@@ -114,7 +114,7 @@ func TestTheEdgeCacheKeepsCatalogReads(t *testing.T) {
 	})
 
 	t.Run("a TTL of 0 keeps nothing", func(t *testing.T) {
-		edge.SetPolicy(policy(t, ports.Settings{CacheTTL: "0s"}))
+		edge.SetPolicy(policy(t, ports.Settings{CacheTTL: "0s", ItemTTL: "0s"}))
 		before := up.reads.Load()
 		do("GET", "/api/products/p1", "")
 		rec := do("GET", "/api/products/p1", "")
@@ -123,9 +123,80 @@ func TestTheEdgeCacheKeepsCatalogReads(t *testing.T) {
 		}
 	})
 
-	t.Run("a TTL outside 0-1m is refused", func(t *testing.T) {
+	t.Run("a TTL outside 0-1m (lists) or 0-10m (items) is refused", func(t *testing.T) {
 		if _, err := ports.ParsePolicy(ports.Policy{}, ports.Settings{CacheTTL: "2m"}, "bad"); err == nil {
 			t.Error("a 2m TTL was accepted")
 		}
+		if _, err := ports.ParsePolicy(ports.Policy{}, ports.Settings{ItemTTL: "11m"}, "bad"); err == nil {
+			t.Error("an 11m item TTL was accepted")
+		}
 	})
+}
+
+// A product or inventory event, as the broadcast component delivers it to
+// every replica, drops the reads of the products it names and every list,
+// and nothing else; an event older than the process changes nothing, and
+// one the gateway cannot read empties the cache.
+func TestCatalogEventsDropWhatTheyChange(t *testing.T) {
+	up := &catalog{}
+	up.name.Store("oak chair")
+	edge := ports.NewEdge(policy(t, ports.Settings{CacheTTL: "1m", ItemTTL: "10m"}), newCounter(), time.Second, zap.NewNop())
+	r := httpapi.NewRouter()
+	ports.Routes(r, ports.Table, up, ports.NewAuthenticator(nil, sessions{}), edge)
+	r.Handle(ports.CatalogEventsPath, edge.CatalogEvents()).Methods(http.MethodPost)
+	h := httpapi.Handler(r, httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics()})
+	read := func(path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Header().Get("X-Cache")
+	}
+	deliver := func(event string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", ports.CatalogEventsPath, strings.NewReader(event)))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"SUCCESS"`) {
+			t.Fatalf("delivery: %d %s", rec.Code, rec.Body)
+		}
+	}
+	paths := []string{"/api/products/p1", "/api/products/p2", "/api/products/p3", "/api/products?q=chair"}
+	fill := func() {
+		for _, p := range paths {
+			read(p)
+		}
+	}
+	kept := func() string {
+		var out []string
+		for _, p := range paths {
+			out = append(out, read(p))
+		}
+		return strings.Join(out, " ")
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+
+	for name, c := range map[string]struct{ event, want string }{
+		"product.updated names one product": {
+			`{"id":"e1","topic":"product.updated","time":"` + now + `","data":{"productId":"p2","name":"x"}}`,
+			"HIT MISS HIT MISS"},
+		"inventory.reserved names its lines": {
+			`{"id":"e2","topic":"inventory.reserved","time":"` + now + `","data":{"orderId":"o1","lines":[{"productId":"p1","quantity":1},{"productId":"p3","quantity":2}]}}`,
+			"MISS HIT MISS MISS"},
+		"an event from before the process is a backlog": {
+			`{"id":"e3","topic":"product.deleted","time":"2020-01-01T00:00:00Z","data":{"productId":"p1"}}`,
+			"HIT HIT HIT HIT"},
+		"an unreadable event empties the cache": {
+			`{"id":"e4","data":`, "MISS MISS MISS MISS"},
+		"an event that names no product empties the cache": {
+			`{"id":"e5","topic":"product.updated","time":"` + now + `","data":"not an object"}`,
+			"MISS MISS MISS MISS"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fill()
+			if got := kept(); got != "HIT HIT HIT HIT" {
+				t.Fatalf("before the event: %s", got)
+			}
+			deliver(c.event)
+			if got := kept(); got != c.want {
+				t.Errorf("after the event: %s, want %s", got, c.want)
+			}
+		})
+	}
 }

@@ -24,9 +24,12 @@ type Policy struct {
 	// Off are the features switched off (see Features): their routes
 	// answer 503 until switched on again.
 	Off map[string]bool
-	// CacheTTL is how long public catalog reads are kept at the edge
-	// (Route.Cache); 0 keeps nothing.
+	// CacheTTL is how long lists and searches of the catalog are kept at
+	// the edge (Route.Cache); 0 keeps nothing.
 	CacheTTL time.Duration
+	// ItemTTL is how long one product's read is kept: its change events
+	// drop it sooner (cache.go); 0 keeps nothing.
+	ItemTTL time.Duration
 }
 
 // Features are the switches an operator may turn off while serving, each
@@ -51,7 +54,8 @@ type Settings struct {
 	BodyLimits  string // users=16KiB,...
 	CORSOrigins string // https://shop.example,http://localhost:5173
 	Features    string // checkout=off,registration=on
-	CacheTTL    string // 1s; 0 turns the edge cache off
+	CacheTTL    string // 1s; 0 turns the edge cache of lists off
+	ItemTTL     string // 1m; 0 turns the edge cache of single products off
 }
 
 // The live keys of the edge in the configuration store; each holds what
@@ -60,18 +64,19 @@ const (
 	KeyRateLimits  = "gateway.rate_limits"
 	KeyTimeouts    = "gateway.timeouts"
 	KeyCacheTTL    = "gateway.cache_ttl"
+	KeyItemTTL     = "gateway.item_cache_ttl"
 	KeyBodyLimits  = "gateway.body_limits"
 	KeyCORSOrigins = "gateway.cors_origins"
 	KeyFeatures    = "gateway.features"
 )
 
 // LiveKeys are the keys the gateway follows.
-var LiveKeys = []string{KeyRateLimits, KeyTimeouts, KeyBodyLimits, KeyCORSOrigins, KeyFeatures, KeyCacheTTL}
+var LiveKeys = []string{KeyRateLimits, KeyTimeouts, KeyBodyLimits, KeyCORSOrigins, KeyFeatures, KeyCacheTTL, KeyItemTTL}
 
 // LiveSettings reads the live keys' values.
 func LiveSettings(values map[string]string) Settings {
 	return Settings{RateLimits: values[KeyRateLimits], Timeouts: values[KeyTimeouts], BodyLimits: values[KeyBodyLimits],
-		CORSOrigins: values[KeyCORSOrigins], Features: values[KeyFeatures], CacheTTL: values[KeyCacheTTL]}
+		CORSOrigins: values[KeyCORSOrigins], Features: values[KeyFeatures], CacheTTL: values[KeyCacheTTL], ItemTTL: values[KeyItemTTL]}
 }
 
 // DefaultSettings are the seed's figures.
@@ -79,15 +84,19 @@ var DefaultSettings = Settings{
 	RateLimits: "users=50/15m,products=100/15m,orders=30/15m,payments=10/15m,admin=300/15m,global=1000/1m",
 	Timeouts:   "users=5s,products=3s,orders=10s,payments=5s,admin=10s",
 	BodyLimits: "users=16KiB,products=64KiB,orders=64KiB,payments=4KiB,admin=16KiB",
-	// An admin's change shows within a second everywhere (README, "The edge").
+	// A list shows a change within a second of the product replicas'
+	// index (README, "The edge").
 	CacheTTL: "1s",
+	// A product's own read shows a change as soon as its event arrives;
+	// the TTL bounds what a lost event leaves behind.
+	ItemTTL: "1m",
 }
 
 // ParsePolicy reads s over base (a value absent from s keeps base's) and
 // validates the result; errors name the key and the pair at fault.
 func ParsePolicy(base Policy, s Settings, version string) (Policy, error) {
 	p := Policy{Version: version, Global: base.Global, Groups: map[string]GroupPolicy{}, CORSOrigins: base.CORSOrigins, Off: maps.Clone(base.Off),
-		CacheTTL: base.CacheTTL}
+		CacheTTL: base.CacheTTL, ItemTTL: base.ItemTTL}
 	if p.Off == nil {
 		p.Off = map[string]bool{}
 	}
@@ -136,14 +145,8 @@ func ParsePolicy(base Policy, s Settings, version string) (Policy, error) {
 		}
 		return nil
 	})
-	if s.CacheTTL != "" {
-		d, err := time.ParseDuration(strings.TrimSpace(s.CacheTTL))
-		if err != nil || d < 0 || d > time.Minute {
-			fail("cache-ttl", fmt.Sprintf("%q is not a duration between 0s and 1m", s.CacheTTL))
-		} else {
-			p.CacheTTL = d
-		}
-	}
+	parseTTL("cache-ttl", s.CacheTTL, "1m", &p.CacheTTL, fail)
+	parseTTL("item-cache-ttl", s.ItemTTL, "10m", &p.ItemTTL, fail)
 	if s.CORSOrigins != "" {
 		origins, err := parseOrigins(s.CORSOrigins)
 		if err != nil {
@@ -239,4 +242,17 @@ func parseOrigins(v string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// parseTTL sets *ttl from v, a duration from 0 to most, when v is given.
+func parseTTL(key, v, most string, ttl *time.Duration, fail func(key, msg string)) {
+	if v == "" {
+		return
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if limit, _ := time.ParseDuration(most); err != nil || d < 0 || d > limit {
+		fail(key, fmt.Sprintf("%q is not a duration between 0s and %s", v, most))
+		return
+	}
+	*ttl = d
 }

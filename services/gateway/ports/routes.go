@@ -60,7 +60,7 @@ var Table = []Route{
 	// Reads are the same for every caller, so they are kept at the edge.
 	{Path: "/products", Methods: []string{get}, App: "product", Group: "products", Access: Public, Cache: CacheReads},
 	{Path: "/products", Methods: []string{post}, App: "product", Group: "products", Access: Admin, Cache: PurgeCache},
-	{Path: "/products/{id}", Methods: []string{get}, App: "product", Group: "products", Access: Public, Cache: CacheReads},
+	{Path: "/products/{id}", Methods: []string{get}, App: "product", Group: "products", Access: Public, Cache: CacheItem},
 	{Path: "/products/{id}", Methods: []string{put, del}, App: "product", Group: "products", Access: Admin, Cache: PurgeCache},
 
 	// Orders need a token; the service checks ownership.
@@ -84,8 +84,8 @@ func Routes(r *mux.Router, table []Route, up Upstream, auth *Authenticator, edge
 	for _, rt := range table {
 		h := edge.deadline(rt.Group, up.To(rt.App))
 		switch rt.Cache {
-		case CacheReads:
-			h = edge.cached(h)
+		case CacheReads, CacheItem:
+			h = edge.cached(rt.Cache, h)
 		case PurgeCache:
 			h = edge.purging(h)
 		}

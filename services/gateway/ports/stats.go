@@ -99,6 +99,7 @@ func (s *Stats) Handler(p func() Policy, cache func() cacheView) http.Handler {
 		}
 		out.Cache = cache()
 		out.Cache.TTL = pol.CacheTTL.String()
+		out.Cache.ItemTTL = pol.ItemTTL.String()
 		httpapi.WriteJSON(w, http.StatusOK, out)
 	})
 }
@@ -118,9 +119,14 @@ type statsView struct {
 
 type cacheView struct {
 	TTL     string `json:"ttl"`
+	ItemTTL string `json:"itemTtl"`
 	Entries int    `json:"entries"`
 	Hits    uint64 `json:"hits"`
 	Misses  uint64 `json:"misses"`
+	// Events are the change events received; Skipped, those older than
+	// this process (a new consumer handed a backlog), which change nothing.
+	Events  uint64 `json:"events"`
+	Skipped uint64 `json:"skipped"`
 }
 
 type routeView struct {

@@ -46,6 +46,7 @@ type Config struct {
 	CORSOrigins string `env:"CORS_ORIGINS"`
 	Features    string `env:"FEATURES"`
 	CacheTTL    string `env:"CATALOG_CACHE_TTL"`
+	ItemTTL     string `env:"CATALOG_ITEM_CACHE_TTL"`
 	// RateLimitStore is the Redis every replica counts in (keys rate:daprshop:*).
 	RateLimitStore   string        `env:"RATE_LIMIT_STORE" default:"redis://127.0.0.1:6379/0" validate:"required"`
 	RateLimitTimeout time.Duration `env:"RATE_LIMIT_TIMEOUT" default:"250ms" validate:"min=10ms,max=5s"`
@@ -58,7 +59,7 @@ func (c *Config) edgePolicy() (ports.Policy, error) {
 		return ports.Policy{}, err
 	}
 	return ports.ParsePolicy(defaults, ports.Settings{
-		RateLimits: c.RateLimits, Timeouts: c.Timeouts, BodyLimits: c.BodyLimits, CORSOrigins: c.CORSOrigins, Features: c.Features, CacheTTL: c.CacheTTL,
+		RateLimits: c.RateLimits, Timeouts: c.Timeouts, BodyLimits: c.BodyLimits, CORSOrigins: c.CORSOrigins, Features: c.Features, CacheTTL: c.CacheTTL, ItemTTL: c.ItemTTL,
 	}, liveconfig.Version(nil))
 }
 
@@ -99,7 +100,12 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	router := httpapi.NewRouter()
 	sessions := adapters.NewSessions(cfg.Sidecar, cfg.UserApp, cfg.SessionCacheTTL, 3*time.Second)
 	ports.Routes(router, ports.Table, invoker, ports.NewAuthenticator(verifier, sessions), edge)
-	// The gateway is public: no sidecar app token is asked of its callers.
+	// The gateway is public: no sidecar app token is asked of its callers,
+	// except on the route only its sidecar calls.
+	if cfg.Sidecar.AppToken == "" {
+		log.Warn("APP_API_TOKEN is not set: any caller of the public port can empty the edge cache through " + ports.CatalogEventsPath)
+	}
+	router.Handle(ports.CatalogEventsPath, sidecar.RequireAppToken(cfg.Sidecar.AppToken, edge.CatalogEvents())).Methods(http.MethodPost)
 	cfg.Sidecar.AppToken = ""
 
 	loadKey := httpserver.StartupTask{

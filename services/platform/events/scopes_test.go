@@ -1,6 +1,9 @@
 package events
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,8 +14,9 @@ import (
 )
 
 // Every pub/sub component, of every profile, protects every topic and grants
-// exactly Publishing and Subscribing: an app left out of the scopes, or a
-// topic left out of protectedTopics, would be open to any app ID.
+// exactly Publishing and Subscribing (Broadcast and nothing to publish for
+// the broadcast component): an app left out of the scopes, or a topic left
+// out of protectedTopics, would be open to any app ID.
 func TestEveryPubSubComponentScopesTheTopics(t *testing.T) {
 	root := filepath.Join("..", "..", "..", "components")
 	files, _ := filepath.Glob(filepath.Join(root, "profiles", "*", "pubsub.yaml"))
@@ -20,45 +24,72 @@ func TestEveryPubSubComponentScopesTheTopics(t *testing.T) {
 	if len(files) < 5 {
 		t.Fatalf("found only %v", files)
 	}
+	want := map[string]struct{ publishing, subscribing map[string][]string }{
+		"pubsub":    {Publishing(), Subscribing()},
+		"broadcast": {map[string][]string{}, Broadcast()},
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var c struct {
-			Spec struct {
-				Metadata []struct{ Name, Value string }
+		found := map[string]bool{}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		for {
+			var c struct {
+				Metadata struct{ Name string }
+				Spec     struct {
+					Metadata []struct{ Name, Value string }
+				}
+				Scopes []string
 			}
-			Scopes []string
+			if err := dec.Decode(&c); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			w, ok := want[c.Metadata.Name]
+			if !ok {
+				t.Errorf("%s: unexpected component %q", f, c.Metadata.Name)
+				continue
+			}
+			found[c.Metadata.Name] = true
+			checkScopes(t, f+": "+c.Metadata.Name, c.Spec.Metadata, c.Scopes, w.publishing, w.subscribing)
 		}
-		if err := yaml.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		meta := map[string]string{}
-		for _, m := range c.Spec.Metadata {
-			meta[m.Name] = m.Value
-		}
-		protected := strings.Split(meta["protectedTopics"], ",")
-		slices.Sort(protected)
-		if !slices.Equal(protected, Topics()) {
-			t.Errorf("%s: protectedTopics %v, want every topic %v", f, protected, Topics())
-		}
-		if got, want := meta["publishingScopes"], Scopes(Publishing()); got != want {
-			t.Errorf("%s: publishingScopes\n%s\nwant\n%s", f, got, want)
-		}
-		if got, want := meta["subscriptionScopes"], Scopes(Subscribing()); got != want {
-			t.Errorf("%s: subscriptionScopes\n%s\nwant\n%s", f, got, want)
-		}
-		// The component itself is loaded only by the apps that use it.
-		var users []string
-		for _, app := range apps {
-			if len(Publishing()[app])+len(Subscribing()[app]) > 0 {
-				users = append(users, app)
+		for name := range want {
+			if !found[name] {
+				t.Errorf("%s: no component %q", f, name)
 			}
 		}
-		if !slices.Equal(c.Scopes, users) {
-			t.Errorf("%s: scopes %v, want the apps that publish or subscribe %v", f, c.Scopes, users)
+	}
+}
+
+func checkScopes(t *testing.T, where string, metadata []struct{ Name, Value string }, scopes []string, publishing, subscribing map[string][]string) {
+	t.Helper()
+	meta := map[string]string{}
+	for _, m := range metadata {
+		meta[m.Name] = m.Value
+	}
+	protected := strings.Split(meta["protectedTopics"], ",")
+	slices.Sort(protected)
+	if !slices.Equal(protected, Topics()) {
+		t.Errorf("%s: protectedTopics %v, want every topic %v", where, protected, Topics())
+	}
+	if got, want := meta["publishingScopes"], Scopes(publishing); got != want {
+		t.Errorf("%s: publishingScopes\n%s\nwant\n%s", where, got, want)
+	}
+	if got, want := meta["subscriptionScopes"], Scopes(subscribing); got != want {
+		t.Errorf("%s: subscriptionScopes\n%s\nwant\n%s", where, got, want)
+	}
+	// The component itself is loaded only by the apps that use it.
+	var users []string
+	for _, app := range apps {
+		if len(publishing[app])+len(subscribing[app]) > 0 {
+			users = append(users, app)
 		}
+	}
+	if !slices.Equal(scopes, users) {
+		t.Errorf("%s: scopes %v, want the apps that publish or subscribe %v", where, scopes, users)
 	}
 }
 
@@ -81,6 +112,46 @@ func TestEveryTopicHasOnePublisher(t *testing.T) {
 		}
 		if len(o) != 1 {
 			t.Errorf("%s is published by %v", topic, o)
+		}
+	}
+}
+
+// The declarative subscriptions are exactly what the components allow:
+// Subscribing on "pubsub", Broadcast on "broadcast".
+func TestSubscriptionsMatchTheScopes(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "components", "subscriptions.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]map[string][]string{"pubsub": {}, "broadcast": {}}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var s struct {
+			Spec struct {
+				PubSubName string `yaml:"pubsubname"`
+				Topic      string
+			}
+			Scopes []string
+		}
+		if err := dec.Decode(&s); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if got[s.Spec.PubSubName] == nil {
+			t.Errorf("subscription to %s on unknown component %q", s.Spec.Topic, s.Spec.PubSubName)
+			continue
+		}
+		for _, app := range s.Scopes {
+			got[s.Spec.PubSubName][app] = append(got[s.Spec.PubSubName][app], s.Spec.Topic)
+		}
+	}
+	for component, want := range map[string]map[string][]string{"pubsub": Subscribing(), "broadcast": Broadcast()} {
+		for _, app := range apps {
+			g, w := slices.Sorted(slices.Values(got[component][app])), slices.Sorted(slices.Values(want[app]))
+			if !slices.Equal(g, w) {
+				t.Errorf("%s: %s subscribes to %v, its scopes allow %v", component, app, g, w)
+			}
 		}
 	}
 }

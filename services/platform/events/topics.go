@@ -69,3 +69,22 @@ func Scopes(m map[string][]string) string {
 	}
 	return strings.Join(parts, ";")
 }
+
+// CatalogChanges are the topics after which a public catalog read may
+// answer differently: a product written or deleted, stock held, returned
+// or sold. The gateway's edge cache follows them.
+func CatalogChanges() []string {
+	return []string{TopicProductCreated, TopicProductUpdated, TopicProductDeleted,
+		TopicInventoryReserved, TopicInventoryReleased, TopicInventoryCommitted}
+}
+
+// Broadcast is what each app follows through the "broadcast" pub/sub
+// component, where every replica of an app gets every event (one consumer
+// per sidecar) instead of the replicas sharing them: what each replica
+// keeps in memory must hear of every change. Its subscriptionScopes are
+// this map; nobody publishes through it.
+func Broadcast() map[string][]string {
+	return map[string][]string{
+		"gateway": CatalogChanges(), "user": nil, "product": nil, "order": nil, "payment": nil, "notification": nil,
+	}
+}

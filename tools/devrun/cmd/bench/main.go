@@ -113,11 +113,16 @@ func run() error {
 	gw, direct := topo.AppURL("gateway"), topo.AppURL("product")
 	token := http.Header{"Dapr-Api-Token": {topo.AppToken("product")}}
 	productID := func(r *rand.Rand) string { return fmt.Sprintf("demo-%05d", 1+r.IntN(*products)) }
-	// The gateway's edge cache (gateway.cache_ttl, 1 s by default) is
-	// switched through the live configuration between scenarios.
-	cache := func(ttl string) func() error {
+	// The gateway's edge cache (gateway.cache_ttl for lists, 1 s by
+	// default; gateway.item_cache_ttl for one product, 1 m, emptied by its
+	// change events) is switched through the live configuration between
+	// scenarios.
+	cache := func(lists, items string) func() error {
 		return func() error {
-			if err := topo.SetConfig("gateway.cache_ttl", ttl); err != nil {
+			if err := topo.SetConfig("gateway.cache_ttl", lists); err != nil {
+				return err
+			}
+			if err := topo.SetConfig("gateway.item_cache_ttl", items); err != nil {
 				return err
 			}
 			time.Sleep(1500 * time.Millisecond) // the gateway applies it within a second
@@ -140,8 +145,8 @@ func run() error {
 		} {
 			scenarios = append(scenarios,
 				scenario{q.name, "direct", func(r *rand.Rand) string { return direct + q.path(r) }, token, nil},
-				scenario{q.name, "gateway, no cache", func(r *rand.Rand) string { return gw + "/api" + q.path(r) }, nil, cache("0s")},
-				scenario{q.name, "gateway, cache 1 s", func(r *rand.Rand) string { return gw + "/api" + q.path(r) }, nil, cache("1s")},
+				scenario{q.name, "gateway, no cache", func(r *rand.Rand) string { return gw + "/api" + q.path(r) }, nil, cache("0s", "0s")},
+				scenario{q.name, "gateway, edge cache", func(r *rand.Rand) string { return gw + "/api" + q.path(r) }, nil, cache("1s", "1m")},
 			)
 		}
 
@@ -178,7 +183,8 @@ func run() error {
 		}
 		fmt.Fprintln(out, "\ndirect: the product service's own port (with the sidecar's app token);")
 		fmt.Fprintln(out, "gateway: client → gateway → gateway's daprd → product's daprd → product service;")
-		fmt.Fprintln(out, "with the cache, the gateway answers a read it answered less than 1 s ago itself.")
+		fmt.Fprintln(out, "edge cache: the gateway answers itself a list it fetched less than 1 s ago, and one product's")
+		fmt.Fprintln(out, "read it fetched less than 1 m ago and has had no change event for since (README, \"The edge\").")
 
 	}
 	if parts["tax"] {
