@@ -39,7 +39,10 @@ func TestComponentProfiles(t *testing.T) {
 	for _, p := range profiles {
 		t.Run(p, func(t *testing.T) {
 			// Two gateway replicas: catalog changes must reach both.
-			run := startRun(t, root, []string{p}, bins, map[string]map[string]string{"gateway": {runner.EnvReplicas: "2"}})
+			run := startRun(t, root, []string{p}, bins, map[string]map[string]string{
+				"gateway":      {runner.EnvReplicas: "2"},
+				"notification": {"CLAIM_SWEEP": "1s"},
+			})
 			profileSuite(t, run)
 		})
 	}
@@ -128,8 +131,9 @@ func startRunWith(t *testing.T, root string, options func(*runner.Options)) *run
 // profileSuite is what every profile must do: accounts, the catalog, a
 // checkout that ships, a declined one that compensates, an idempotent
 // replay, an event reaching the notifier, a poison event dead-lettered
-// after the configured deliveries and replayed, and catalog changes
-// reaching the edge cache of every gateway replica.
+// after the configured deliveries and replayed, catalog changes reaching
+// the edge cache of every gateway replica, and a stranded email claim
+// finished by the sweep.
 func profileSuite(t *testing.T, run *runner.Run) {
 	gw := client{t: t, base: run.AppURL("gateway")}
 	box := mailboxOf(run)
@@ -149,6 +153,7 @@ func profileSuite(t *testing.T, run *runner.Run) {
 	t.Run("a poison event is dead-lettered and replayed", func(t *testing.T) { poison(t, run, gw, admin) })
 	t.Run("a live key set in the profile's configuration store applies", func(t *testing.T) { liveKey(t, run, gw) })
 	t.Run("every gateway replica hears of catalog changes", func(t *testing.T) { replicasSeeChanges(t, run, gw, admin) })
+	t.Run("a claim a dead notifier left is swept and sent once", func(t *testing.T) { sweptClaim(t, run, box) })
 }
 
 // liveKey changes the products rate limit in the run's configuration store

@@ -57,10 +57,40 @@ type Sender interface {
 	Send(ctx context.Context, key string, e domain.Email) error
 }
 
-// Ledger remembers which events were handled, and counts deliveries.
+// Claim is the right to send one event's email. The first delivery of an
+// event takes it before sending, so a redelivery or a second copy finds it
+// and sends nothing; a claim whose sender died before finishing is taken
+// over by the sweep (or a later delivery) once its lease has run out.
+type Claim struct {
+	Email     domain.Email
+	ClaimedAt time.Time
+	SentAt    time.Time // zero until the email went
+}
+
+// Sent reports whether the claim's email went.
+func (c Claim) Sent() bool { return !c.SentAt.IsZero() }
+
+// OpenClaim is a claim not finished, with its version for Retake.
+type OpenClaim struct {
+	EventID string
+	Version string
+	Claim   Claim
+}
+
+// Ledger records the claims, and counts deliveries.
 type Ledger interface {
-	Seen(ctx context.Context, eventID string) (bool, error)
-	MarkSeen(ctx context.Context, eventID string) error
+	// Claim stores c for eventID unless a claim is there: then it answers
+	// that claim and its version instead (nil when c was stored).
+	Claim(ctx context.Context, eventID string, c Claim) (existing *Claim, version string, err error)
+	// Retake replaces the claim at version with c; false if another took
+	// it first.
+	Retake(ctx context.Context, eventID, version string, c Claim) (bool, error)
+	// Finish records that eventID's email went.
+	Finish(ctx context.Context, eventID string, sentAt time.Time) error
+	// Release gives up a claim whose send failed, so the next delivery sends.
+	Release(ctx context.Context, eventID string) error
+	// Open returns the claims taken before `before` that are not finished.
+	Open(ctx context.Context, before time.Time) ([]OpenClaim, error)
 	// CountDelivery records one more delivery of eventID and returns the count.
 	CountDelivery(ctx context.Context, eventID string) (int, error)
 	// Deliveries returns how often eventID was delivered.
@@ -100,45 +130,117 @@ type Notifier struct {
 	ledger Ledger
 	dead   DeadLetters
 	replay Republisher
+	lease  time.Duration
 	now    func() time.Time
 }
 
-// New returns the notifier.
-func New(s Sender, l Ledger, d DeadLetters, r Republisher) *Notifier {
-	return &Notifier{sender: s, ledger: l, dead: d, replay: r, now: time.Now}
+// DefaultLease is how long a claim is its sender's before it may be taken
+// over: longer than one send may take (the sender's deadline is 10 s).
+const DefaultLease = time.Minute
+
+// New returns the notifier. A claim older than lease whose email has not
+// gone is taken to be its sender's crash (0: DefaultLease); now is the
+// clock (nil: time.Now).
+func New(s Sender, l Ledger, d DeadLetters, r Republisher, lease time.Duration, now func() time.Time) *Notifier {
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Notifier{sender: s, ledger: l, dead: d, replay: r, lease: lease, now: now}
 }
 
-// Handle sends the email for one delivered event, once per event ID.
+// Handle sends the email for one delivered event, once per event ID: it
+// claims the event, sends, then records the send. A copy that finds the
+// claim sends nothing: the claim's sender finishes it, or, if that sender
+// died, the sweep does once the lease has run out (or this copy, if it
+// arrives after that).
 func (n *Notifier) Handle(ctx context.Context, topic string, e Event) Outcome {
 	log := logging.FromContext(ctx).With(zap.String("event_id", e.ID), zap.String("topic", topic))
 	if _, err := n.ledger.CountDelivery(ctx, e.ID); err != nil {
 		log.Warn("delivery not counted", zap.Error(err))
-	}
-	seen, err := n.ledger.Seen(ctx, e.ID)
-	if err != nil {
-		log.Warn("deduplication unavailable; retry later", zap.Error(err))
-		return TryAgain
-	}
-	if seen {
-		log.Info("duplicate delivery dropped")
-		return Handled
 	}
 	email, err := domain.Render(topic, e.Data)
 	if err != nil {
 		log.Error("event cannot become an email; to the dead-letter topic", zap.Error(err))
 		return Undeliverable
 	}
-	if err := n.sender.Send(ctx, e.ID, email); err != nil {
-		log.Warn("email not sent; will retry", zap.Error(err))
+	claim := Claim{Email: email, ClaimedAt: n.now().UTC()}
+	existing, version, err := n.ledger.Claim(ctx, e.ID, claim)
+	if err != nil {
+		log.Warn("claim not recorded; retry later", zap.Error(err))
 		return TryAgain
 	}
-	if err := n.ledger.MarkSeen(ctx, e.ID); err != nil {
-		// The email went; a redelivery resends it (a file is replaced).
-		log.Warn("sent but not recorded", zap.Error(err))
+	if existing != nil {
+		switch {
+		case existing.Sent():
+			log.Info("duplicate delivery: its email went already")
+			return Handled
+		case n.now().Sub(existing.ClaimedAt) < n.lease:
+			log.Info("duplicate delivery: its email is being sent", zap.Time("claimed_at", existing.ClaimedAt))
+			return Handled
+		}
+		took, err := n.ledger.Retake(ctx, e.ID, version, claim)
+		if err != nil {
+			log.Warn("stale claim not taken over; retry later", zap.Error(err))
+			return TryAgain
+		}
+		if !took {
+			log.Info("duplicate delivery: another took the stale claim over")
+			return Handled
+		}
+		log.Warn("took over a claim whose sender did not finish", zap.Time("claimed_at", existing.ClaimedAt))
+	}
+	if err := n.send(ctx, log, e.ID, claim); err != nil {
+		// Given up, so that the redelivery sends.
+		if err := n.ledger.Release(ctx, e.ID); err != nil {
+			log.Warn("claim not given up; the sweep takes it over", zap.Error(err))
+		}
 		return TryAgain
 	}
-	log.Info("email sent", zap.String("to", email.To), zap.String("subject", email.Subject))
 	return Handled
+}
+
+// send sends a claimed email and records that it went.
+func (n *Notifier) send(ctx context.Context, log *zap.Logger, eventID string, c Claim) error {
+	if err := n.sender.Send(ctx, eventID, c.Email); err != nil {
+		log.Warn("email not sent; will retry", zap.Error(err))
+		return err
+	}
+	if err := n.ledger.Finish(ctx, eventID, n.now().UTC()); err != nil {
+		// The email went; the claim stays open, and the sweep sends it again
+		// (a file is replaced; SMTP sends a second copy).
+		log.Warn("sent but not recorded", zap.Error(err))
+		return nil
+	}
+	log.Info("email sent", zap.String("to", c.Email.To), zap.String("subject", c.Email.Subject))
+	return nil
+}
+
+// Sweep finishes the claims whose sender died: each claim older than the
+// lease whose email has not gone is taken over and sent. It answers how
+// many it sent.
+func (n *Notifier) Sweep(ctx context.Context) (int, error) {
+	open, err := n.ledger.Open(ctx, n.now().Add(-n.lease))
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, o := range open {
+		log := logging.FromContext(ctx).With(zap.String("event_id", o.EventID))
+		claim := Claim{Email: o.Claim.Email, ClaimedAt: n.now().UTC()}
+		took, err := n.ledger.Retake(ctx, o.EventID, o.Version, claim)
+		if err != nil || !took {
+			continue // the next sweep looks again
+		}
+		log.Warn("sweep: sending the email of a claim whose sender did not finish", zap.Time("claimed_at", o.Claim.ClaimedAt))
+		// On failure the claim stays, retaken: the sweep after the lease tries again.
+		if n.send(ctx, log, o.EventID, claim) == nil {
+			sent++
+		}
+	}
+	return sent, nil
 }
 
 // HandleDeadLetter keeps a message the dead-letter topic delivered.

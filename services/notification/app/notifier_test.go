@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/daprshop/notification/app"
 	"github.com/daprshop/notification/domain"
+	"github.com/daprshop/platform/fakeclock"
 )
 
 type sender struct {
@@ -27,13 +30,72 @@ func (s *sender) Send(_ context.Context, key string, e domain.Email) error {
 	return nil
 }
 
+// ledger keeps claims in memory, each with a version that every write
+// changes, as a state store's ETag does.
 type ledger struct {
-	seen       map[string]bool
+	mu         sync.Mutex
+	claims     map[string]app.Claim
+	versions   map[string]int
 	deliveries map[string]int
 }
 
-func (l *ledger) Seen(_ context.Context, id string) (bool, error)      { return l.seen[id], nil }
-func (l *ledger) MarkSeen(_ context.Context, id string) error          { l.seen[id] = true; return nil }
+func newLedger() *ledger {
+	return &ledger{claims: map[string]app.Claim{}, versions: map[string]int{}, deliveries: map[string]int{}}
+}
+
+func (l *ledger) write(id string, c app.Claim) {
+	l.claims[id] = c
+	l.versions[id]++
+}
+
+func (l *ledger) Claim(_ context.Context, id string, c app.Claim) (*app.Claim, string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old, ok := l.claims[id]; ok {
+		return &old, fmt.Sprint(l.versions[id]), nil
+	}
+	l.write(id, c)
+	return nil, "", nil
+}
+
+func (l *ledger) Retake(_ context.Context, id, version string, c app.Claim) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.claims[id]; !ok || fmt.Sprint(l.versions[id]) != version {
+		return false, nil
+	}
+	l.write(id, c)
+	return true, nil
+}
+
+func (l *ledger) Finish(_ context.Context, id string, at time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.claims[id]
+	c.SentAt = at
+	l.write(id, c)
+	return nil
+}
+
+func (l *ledger) Release(_ context.Context, id string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.claims, id)
+	return nil
+}
+
+func (l *ledger) Open(_ context.Context, before time.Time) ([]app.OpenClaim, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []app.OpenClaim
+	for id, c := range l.claims {
+		if !c.Sent() && c.ClaimedAt.Before(before) {
+			out = append(out, app.OpenClaim{EventID: id, Version: fmt.Sprint(l.versions[id]), Claim: c})
+		}
+	}
+	return out, nil
+}
+
 func (l *ledger) Deliveries(_ context.Context, id string) (int, error) { return l.deliveries[id], nil }
 func (l *ledger) CountDelivery(_ context.Context, id string) (int, error) {
 	l.deliveries[id]++
@@ -78,34 +140,90 @@ func event(id, email string) app.Event {
 	return app.Event{ID: id, Type: "order.shipped", Topic: "order.shipped", Data: data}
 }
 
+var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
 func TestHandle(t *testing.T) {
 	s := &sender{}
-	l := &ledger{seen: map[string]bool{}, deliveries: map[string]int{}}
-	n := app.New(s, l, &deadLetters{m: map[string]app.DeadLetter{}}, &republished{})
+	l := newLedger()
+	n := app.New(s, l, &deadLetters{m: map[string]app.DeadLetter{}}, &republished{}, time.Minute, fakeclock.New(t0).Now)
 
-	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Handled {
-		t.Fatalf("first delivery: %s", r)
+	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Handled || !l.claims["e1"].Sent() {
+		t.Fatalf("first delivery: %s, claim %+v", r, l.claims["e1"])
 	}
 	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Handled || len(s.sent) != 1 {
 		t.Fatalf("a redelivery sent again: %s %v", r, s.sent)
 	}
-	if r := n.Handle(ctx, "order.shipped", event("e2", "not an address")); r != app.Undeliverable {
-		t.Fatalf("malformed: %s", r)
+	if r := n.Handle(ctx, "order.shipped", event("e2", "not an address")); r != app.Undeliverable || len(l.claims) != 1 {
+		t.Fatalf("malformed: %s, claims %v", r, l.claims)
 	}
 	s.fail = errors.New("451")
-	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.TryAgain || l.seen["e3"] {
+	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.TryAgain {
 		t.Fatalf("transient failure: %s", r)
 	}
+	if _, claimed := l.claims["e3"]; claimed {
+		t.Fatal("a failed send kept its claim: the redelivery would send nothing")
+	}
 	s.fail = nil
-	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.Handled || l.deliveries["e3"] != 2 {
-		t.Fatalf("retry: %s, deliveries %d", r, l.deliveries["e3"])
+	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.Handled || l.deliveries["e3"] != 2 || len(s.sent) != 2 {
+		t.Fatalf("retry: %s, deliveries %d, sent %v", r, l.deliveries["e3"], s.sent)
+	}
+}
+
+// A sender that dies after claiming leaves a claim that sends nothing for
+// the lease: a copy delivered meanwhile is dropped (the claim's sender may
+// still be sending), a copy after it takes the claim over and sends once.
+func TestAClaimWhoseSenderDiedIsTakenOver(t *testing.T) {
+	s, l, clock := &sender{}, newLedger(), fakeclock.New(t0)
+	n := app.New(s, l, &deadLetters{m: map[string]app.DeadLetter{}}, &republished{}, time.Minute, clock.Now)
+	l.claims["e1"] = app.Claim{Email: domain.Email{To: "ann@example.com"}, ClaimedAt: t0} // the dead sender's
+
+	clock.Advance(30 * time.Second)
+	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Handled || len(s.sent) != 0 {
+		t.Fatalf("within the lease: %s, sent %v", r, s.sent)
+	}
+	clock.Advance(31 * time.Second)
+	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Handled || len(s.sent) != 1 {
+		t.Fatalf("after the lease: %s, sent %v", r, s.sent)
+	}
+	if r := n.Handle(ctx, "order.shipped", event("e1", "ann@example.com")); r != app.Handled || len(s.sent) != 1 {
+		t.Fatalf("after the take-over: %s, sent %v", r, s.sent)
+	}
+}
+
+// The sweep sends what claims older than the lease left unsent, and nothing
+// else; a send that fails there keeps the claim for the next sweep.
+func TestTheSweepFinishesStaleClaims(t *testing.T) {
+	s, l, clock := &sender{}, newLedger(), fakeclock.New(t0)
+	n := app.New(s, l, &deadLetters{m: map[string]app.DeadLetter{}}, &republished{}, time.Minute, clock.Now)
+	stale := app.Claim{Email: domain.Email{To: "ann@example.com"}, ClaimedAt: t0}
+	l.claims["stale"] = stale
+	l.claims["sent"] = app.Claim{Email: domain.Email{To: "bob@example.com"}, ClaimedAt: t0, SentAt: t0}
+	clock.Advance(2 * time.Minute)
+	l.claims["fresh"] = app.Claim{Email: domain.Email{To: "cy@example.com"}, ClaimedAt: clock.Now()}
+
+	s.fail = errors.New("smtp down")
+	if sent, err := n.Sweep(ctx); err != nil || sent != 0 || l.claims["stale"].Sent() {
+		t.Fatalf("failing sweep: %d %v, claim %+v", sent, err, l.claims["stale"])
+	}
+	s.fail = nil
+	if sent, _ := n.Sweep(ctx); sent != 0 {
+		t.Fatalf("the failed claim was retried within its new lease: %d", sent)
+	}
+	clock.Advance(61 * time.Second)
+	sent, err := n.Sweep(ctx)
+	if err != nil || sent != 2 || fmt.Sprint(s.sent) != "[stale ann@example.com fresh cy@example.com]" && fmt.Sprint(s.sent) != "[fresh cy@example.com stale ann@example.com]" {
+		t.Fatalf("sweep: %d %v, sent %v", sent, err, s.sent)
+	}
+	if sent, _ := n.Sweep(ctx); sent != 0 {
+		t.Fatalf("a second sweep sent %d again", sent)
 	}
 }
 
 func TestDeadLettersAndReplay(t *testing.T) {
-	l := &ledger{seen: map[string]bool{}, deliveries: map[string]int{"e9": 4}}
+	l := newLedger()
+	l.deliveries["e9"] = 4
 	rep := &republished{}
-	n := app.New(&sender{}, l, &deadLetters{m: map[string]app.DeadLetter{}}, rep)
+	n := app.New(&sender{}, l, &deadLetters{m: map[string]app.DeadLetter{}}, rep, 0, nil)
 	if r := n.HandleDeadLetter(ctx, event("e9", "x@fail.invalid")); r != app.Handled {
 		t.Fatal(r)
 	}

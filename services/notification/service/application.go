@@ -3,6 +3,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -10,8 +11,10 @@ import (
 	"github.com/daprshop/notification/app"
 	"github.com/daprshop/notification/ports"
 	"github.com/daprshop/platform/bootstrap"
+	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/httpapi"
+	"github.com/daprshop/platform/httpserver"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
 )
@@ -33,6 +36,13 @@ type Config struct {
 	// the format of the binding's component type, asked of the sidecar.
 	EmailFormat string `env:"EMAIL_FORMAT" default:"auto" validate:"oneof=auto file smtp"`
 	EmailFrom   string `env:"EMAIL_FROM" default:"daprshop <no-reply@daprshop.local>"`
+	// A claim to send an event's email whose send has not finished after
+	// ClaimLease is its sender's crash: the sweep, every ClaimSweep, sends it.
+	ClaimLease time.Duration `env:"CLAIM_LEASE" default:"1m" validate:"min=15s"`
+	ClaimSweep time.Duration `env:"CLAIM_SWEEP" default:"30s" validate:"min=1s"`
+	// How long claims and delivery counts are kept: a copy of an event
+	// delivered later than that sends its email again.
+	ClaimRetention time.Duration `env:"CLAIM_RETENTION" default:"168h" validate:"min=1h"`
 }
 
 // Run serves the notifier until ctx ends.
@@ -45,11 +55,19 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	store := statestore.New(client, cfg.StateStore)
 	notifier := app.New(
 		adapters.NewBindingSender(client, cfg.EmailBinding, cfg.EmailFormat, cfg.EmailFrom),
-		adapters.NewStateLedger(store),
+		adapters.NewStateLedger(store, cfg.ClaimRetention),
 		adapters.NewStateDeadLetters(store),
 		adapters.NewRepublisher(daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID)),
+		cfg.ClaimLease, nil,
 	)
 	router := httpapi.NewRouter()
 	ports.NewHTTP(notifier).Register(router)
-	return cfg.Serve(ctx, router, log, nil)
+	scheduleSweep := httpserver.StartupTask{
+		Name:    "schedule the claim sweep",
+		Timeout: cfg.StartupTimeout,
+		Run: func(ctx context.Context) error {
+			return daprjobs.Recurring(ctx, client, ports.SweepJob, cfg.ClaimSweep)
+		},
+	}
+	return cfg.Serve(ctx, router, log, nil, scheduleSweep)
 }

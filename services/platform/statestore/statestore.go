@@ -171,6 +171,12 @@ var RecordRetry = Retry{Attempts: 20, MaxBackoff: 10 * time.Millisecond}
 // returns whether to write; returning an error stops without writing. When
 // the attempts run out Update returns ErrConflict.
 func Update[T any](ctx context.Context, s *Store, key string, r Retry, change func(v *T, found bool) (bool, error)) (T, error) {
+	return UpdateExpiring(ctx, s, key, 0, r, change)
+}
+
+// UpdateExpiring is Update for a key the store deletes by itself ttl after
+// its last write (0 keeps it).
+func UpdateExpiring[T any](ctx context.Context, s *Store, key string, ttl time.Duration, r Retry, change func(v *T, found bool) (bool, error)) (T, error) {
 	var zero T
 	for attempt := range r.Attempts {
 		var v T
@@ -182,7 +188,7 @@ func Update[T any](ctx context.Context, s *Store, key string, r Retry, change fu
 		if err != nil || !write {
 			return v, err
 		}
-		err = s.Save(ctx, key, v, etag)
+		err = s.SaveExpiring(ctx, key, v, etag, ttl)
 		if err == nil {
 			return v, nil
 		}

@@ -2,12 +2,8 @@ package adapters
 
 import (
 	"context"
-	"time"
-
-	dapr "github.com/dapr/go-sdk/client"
 
 	"github.com/daprshop/platform/statestore"
-	"github.com/daprshop/product/app"
 	"github.com/daprshop/product/domain"
 )
 
@@ -76,20 +72,4 @@ func (d *DaprReservations) GetMany(ctx context.Context, orderIDs []string) ([]*d
 		out[i] = r.reservation()
 	}
 	return out, nil
-}
-
-// jobScheduler is the part of the go-sdk client that schedules jobs.
-type jobScheduler interface {
-	ScheduleJob(ctx context.Context, job *dapr.Job) error
-}
-
-// ScheduleSweep makes the scheduler call POST /job/reservation-sweep on
-// this app every interval, durably: one recurring Dapr job, which every
-// replica (re)declares at start and the scheduler delivers to one of them.
-func ScheduleSweep(ctx context.Context, client jobScheduler, every time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	job := dapr.NewJob(app.SweepJob, dapr.WithJobSchedule("@every "+every.String()))
-	job.Overwrite = true
-	return client.ScheduleJob(ctx, job)
 }

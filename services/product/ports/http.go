@@ -4,6 +4,7 @@
 package ports
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/problem"
@@ -50,7 +52,7 @@ func (h *HTTP) Register(r *mux.Router) {
 	r.Handle("/inventory/reservations/{orderId}/release", inv(h.release)).Methods(http.MethodPost)
 	r.Handle("/inventory/reservations/{orderId}/commit", inv(h.commit)).Methods(http.MethodPost)
 
-	r.HandleFunc("/job/{name}", h.job).Methods(http.MethodPost)
+	daprjobs.Route(r, h.job, writeError)
 }
 
 type moneyJSON struct {
@@ -270,36 +272,22 @@ func (h *HTTP) commit(w http.ResponseWriter, r *http.Request) {
 	httpapi.WriteJSON(w, http.StatusOK, toReservation(res))
 }
 
-// job receives the jobs this app scheduled. Only its own sidecar delivers
-// them; a call from another app (which carries the caller's ID) is refused,
-// so no app can expire someone's reservation through service invocation.
-func (h *HTTP) job(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get(sidecar.CallerHeader) != "" {
-		httpapi.WriteError(w, r, problem.New(http.StatusForbidden, "jobs are delivered by this app's own sidecar only"))
-		return
-	}
-	name := mux.Vars(r)["name"]
+// job does the jobs this app scheduled (daprjobs.Route): the expiry sweep,
+// and the per-order expiry jobs scheduled before it.
+func (h *HTTP) job(ctx context.Context, name string) (any, bool, error) {
 	if name == app.SweepJob {
-		n, err := h.inventory.SweepExpired(r.Context())
-		if err != nil {
-			writeError(w, r, err) // the next run tries again
-			return
-		}
-		httpapi.WriteJSON(w, http.StatusOK, map[string]int{"expired": n})
-		return
+		n, err := h.inventory.SweepExpired(ctx)
+		return map[string]int{"expired": n}, true, err
 	}
 	orderID, ok := strings.CutPrefix(name, app.ExpiryJobPrefix)
 	if !ok {
-		// An unknown job will never succeed: answer 2xx so the scheduler drops it.
-		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"status": "ignored", "job": name})
-		return
+		return nil, false, nil
 	}
-	res, err := h.inventory.Expire(r.Context(), orderID)
+	res, err := h.inventory.Expire(ctx, orderID)
 	if err != nil {
-		writeError(w, r, err) // non-2xx: the scheduler retries per the job's failure policy
-		return
+		return nil, true, err
 	}
-	httpapi.WriteJSON(w, http.StatusOK, toReservation(res))
+	return toReservation(res), true, nil
 }
 
 // admin lets through only callers the gateway identified as admins.

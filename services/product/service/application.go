@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/daprshop/platform/bootstrap"
+	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
@@ -130,9 +131,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 				log.Info("demo catalog loaded", zap.Int("products", cfg.DemoCatalog), zap.String("previous_import", previous),
 					zap.Duration("took", time.Since(start)))
 			}
-			if err := retry(ctx, "schedule the reservation expiry sweep", func() error {
-				return adapters.ScheduleSweep(ctx, p.client, cfg.ExpirySweep)
-			}); err != nil {
+			if err := daprjobs.Recurring(ctx, p.client, app.SweepJob, cfg.ExpirySweep); err != nil {
 				return err
 			}
 			catalogLoaded.Set()
