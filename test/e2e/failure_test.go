@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/daprshop/devrun/runner"
+	"github.com/daprshop/platform/sweeplist"
 )
 
 // poison publishes an order.paid event addressed to the test domain the
@@ -152,7 +154,7 @@ func sweptClaim(t *testing.T, run *runner.Run, box mailbox) {
 	}
 	// The list of minutes may hold others' minutes: add ours to it, under
 	// the version read.
-	_, minutes, etag := state("GET", "/claims%7Cminutes", "")
+	_, minutes, etag := state("GET", "/"+url.PathEscape(sweeplist.MinutesKey("claims")), "")
 	minutes = strings.TrimSpace(minutes)
 	if minutes == "" {
 		minutes = "[]"
@@ -167,8 +169,9 @@ func sweptClaim(t *testing.T, run *runner.Run, box mailbox) {
 		versioned = fmt.Sprintf(`,"etag":%q,"options":{"concurrency":"first-write"}`, etag)
 	}
 	body := fmt.Sprintf(`[{"key":"claim|%s","value":{"to":%q,"subject":"Your order %s","body":"stranded","claimedAt":%q}},
-		{"key":"claims|%d","value":[%q]},{"key":"claims|minutes","value":%s%s}]`,
-		id, to, id, claimedAt.Format(time.RFC3339Nano), minute, id, minutes, versioned)
+		{"key":%q,"value":[%q]},{"key":%q,"value":%s%s}]`,
+		id, to, id, claimedAt.Format(time.RFC3339Nano), sweeplist.ListKey("claims", id, claimedAt), id,
+		sweeplist.MinutesKey("claims"), minutes, versioned)
 	if status, out, _ := state("POST", "", body); status != 204 {
 		t.Fatalf("write the stranded claim: %d %s", status, out)
 	}

@@ -113,7 +113,7 @@ func resume(ctx context.Context, log *zap.Logger, orderID, step string, o app.Or
 // the instance's metadata and its inbox separately and may see one without
 // the other ("declared in metadata but missing from state store"). Such a
 // read is tried again, briefly, before giving up.
-func (d *DaprWorkflows) StartCheckout(ctx context.Context, sale app.Sale, first bool) error {
+func (d *DaprWorkflows) StartCheckout(ctx context.Context, sale app.Sale, first bool) (bool, error) {
 	if first {
 		return d.schedule(ctx, sale)
 	}
@@ -123,29 +123,29 @@ func (d *DaprWorkflows) StartCheckout(ctx context.Context, sale app.Sale, first 
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
-				return ctx.Err()
+				return false, ctx.Err()
 			case <-time.After(wait):
 			}
 		}
 		if _, err = d.client.FetchWorkflowMetadata(ctx, orderID); err == nil {
-			return nil
+			return false, nil
 		}
 		if errors.Is(err, api.ErrInstanceNotFound) {
 			break
 		}
 	}
 	if !errors.Is(err, api.ErrInstanceNotFound) {
-		return err
+		return false, err
 	}
 	return d.schedule(ctx, sale)
 }
 
-func (d *DaprWorkflows) schedule(ctx context.Context, sale app.Sale) error {
+func (d *DaprWorkflows) schedule(ctx context.Context, sale app.Sale) (bool, error) {
 	_, err := d.client.ScheduleWorkflow(ctx, app.CheckoutWorkflow, workflow.WithInstanceID(sale.OrderID), workflow.WithInput(sale))
 	if err != nil && strings.Contains(err.Error(), "already exists") {
-		return nil // a concurrent retry of the same order started it
+		return false, nil // a concurrent retry of the same order started it
 	}
-	return err
+	return err == nil, err
 }
 
 // Notify raises a fulfilment event on the order's checkout.

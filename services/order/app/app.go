@@ -30,8 +30,9 @@ type Store interface {
 type Workflows interface {
 	// StartCheckout starts the checkout of a sale's order; starting it again
 	// does nothing, even once it has ended. first says that the order was
-	// stored just now, so no checkout can exist for it yet.
-	StartCheckout(ctx context.Context, s Sale, first bool) error
+	// stored just now, so no checkout can exist for it yet. started says
+	// whether this call started it.
+	StartCheckout(ctx context.Context, s Sale, first bool) (started bool, err error)
 	// Notify sends the checkout of orderID an event (EventCancel, EventShip).
 	Notify(ctx context.Context, orderID, event string) error
 }
@@ -41,6 +42,24 @@ const (
 	EventCancel = "cancel"
 	EventShip   = "ship"
 )
+
+// StartList is where an order is written down before it is stored, so that
+// the sweep finds the orders whose checkout a crash left unstarted.
+type StartList interface {
+	Add(ctx context.Context, orderID string, at time.Time) error
+	// Before answers the orders written down in the minutes that began
+	// before t, by minute.
+	Before(ctx context.Context, t time.Time) ([]Listed, error)
+	// Drop forgets minutes whose orders all have their checkout.
+	Drop(ctx context.Context, minutes []int64) error
+}
+
+// Listed is one minute of the StartList.
+type Listed struct {
+	Minute   int64 // unix minute
+	Ended    bool  // nothing is added to it any more
+	OrderIDs []string
+}
 
 // EventPublisher publishes domain events.
 type EventPublisher interface {

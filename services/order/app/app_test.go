@@ -6,10 +6,12 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/daprshop/order/app"
 	"github.com/daprshop/order/domain"
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/fakeclock"
 	"github.com/daprshop/platform/identity"
 )
 
@@ -78,16 +80,52 @@ func (s *memStore) UserOrders(_ context.Context, userID string) ([]string, error
 	return slices.Clone(s.users[userID]), nil
 }
 
+// GetMany answers the orders that exist, as the store adapter does.
 func (s *memStore) GetMany(ctx context.Context, ids []string) ([]*domain.Order, error) {
 	var out []*domain.Order
 	for _, id := range ids {
-		o, err := s.Get(ctx, id)
-		if err != nil {
-			return nil, err
+		if o, err := s.Get(ctx, id); err == nil {
+			out = append(out, o)
 		}
-		out = append(out, o)
 	}
 	return out, nil
+}
+
+// startList keeps the StartList in memory, by minute.
+type startList struct {
+	mu      sync.Mutex
+	minutes map[int64][]string
+}
+
+func (l *startList) Add(_ context.Context, id string, at time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.minutes == nil {
+		l.minutes = map[int64][]string{}
+	}
+	l.minutes[at.Unix()/60] = append(l.minutes[at.Unix()/60], id)
+	return nil
+}
+
+func (l *startList) Before(_ context.Context, t time.Time) ([]app.Listed, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []app.Listed
+	for m, ids := range l.minutes {
+		if m*60 < t.Unix() {
+			out = append(out, app.Listed{Minute: m, Ended: (m+1)*60 <= t.Unix(), OrderIDs: slices.Clone(ids)})
+		}
+	}
+	return out, nil
+}
+
+func (l *startList) Drop(_ context.Context, minutes []int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range minutes {
+		delete(l.minutes, m)
+	}
+	return nil
 }
 
 type workflows struct {
@@ -96,11 +134,11 @@ type workflows struct {
 	events  []string
 }
 
-func (w *workflows) StartCheckout(_ context.Context, s app.Sale, _ bool) error {
+func (w *workflows) StartCheckout(_ context.Context, s app.Sale, _ bool) (bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.started[s.OrderID]++
-	return nil
+	return w.started[s.OrderID] == 1, nil
 }
 
 func (w *workflows) Notify(_ context.Context, id, event string) error {
@@ -136,7 +174,7 @@ func order(key string, qty int64) app.PlaceInput {
 
 func TestPlaceIsIdempotentPerKey(t *testing.T) {
 	store, wf, pub := newStore(), &workflows{started: map[string]int{}}, &published{}
-	orders := app.NewOrders(store, wf, pub, nil)
+	orders := app.NewOrders(store, &startList{}, wf, pub, nil, nil)
 	first, replayed, err := orders.Place(ctx, buyer, order("k1", 2))
 	if err != nil || replayed || first.UserID != "u1" || first.Email != "ann@example.com" {
 		t.Fatalf("%+v %v %v", first, replayed, err)
@@ -157,7 +195,7 @@ func TestPlaceIsIdempotentPerKey(t *testing.T) {
 }
 
 func TestReadAndList(t *testing.T) {
-	orders := app.NewOrders(newStore(), &workflows{started: map[string]int{}}, &published{}, nil)
+	orders := app.NewOrders(newStore(), &startList{}, &workflows{started: map[string]int{}}, &published{}, nil, nil)
 	var ids []string
 	for _, k := range []string{"k1", "k2", "k3"} {
 		o, _, _ := orders.Place(ctx, buyer, order(k, 1))
@@ -184,7 +222,7 @@ func TestReadAndList(t *testing.T) {
 
 func TestCancelAndStatus(t *testing.T) {
 	store, wf := newStore(), &workflows{started: map[string]int{}}
-	orders := app.NewOrders(store, wf, &published{}, nil)
+	orders := app.NewOrders(store, &startList{}, wf, &published{}, nil, nil)
 	o, _, _ := orders.Place(ctx, buyer, order("k1", 1))
 	if _, err := orders.Cancel(ctx, other, o.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("another user cancelled: %v", err)
@@ -198,5 +236,48 @@ func TestCancelAndStatus(t *testing.T) {
 	}
 	if _, err := orders.SetStatus(ctx, admin, o.ID, domain.StatusDelivered); !errors.Is(err, domain.ErrTransition) {
 		t.Errorf("pending → delivered: %v", err)
+	}
+}
+
+// A placement that dies between storing the order and starting its
+// checkout leaves a pending order with no checkout: the sweep starts it
+// once the order is StartGrace old, and announces it, and leaves alone
+// what a placement finished or is still finishing.
+func TestTheSweepStartsCheckoutsAPlacementLeftUnstarted(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 12, 0, 10, 0, time.UTC)
+	clock := fakeclock.New(t0)
+	store, starts, wf, pub := newStore(), &startList{}, &workflows{started: map[string]int{}}, &published{}
+	orders := app.NewOrders(store, starts, wf, pub, nil, clock.Now)
+
+	placed, _, err := orders.Place(ctx, buyer, order("k1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a placement that died after the insert leaves behind.
+	stranded, _ := domain.NewOrder("u1", "ann@example.com", "k2", order("k2", 1).Lines, "tok_visa", clock.Now())
+	if err := starts.Add(ctx, stranded.ID, stranded.CreatedAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Insert(ctx, stranded); err != nil {
+		t.Fatal(err)
+	}
+	// One that died before the insert: no order, nothing to start.
+	if err := starts.Add(ctx, "never-stored", clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	if n, err := orders.SweepStarts(ctx); err != nil || n != 0 || wf.started[stranded.ID] != 0 {
+		t.Fatalf("within the grace: started %d (%v), stranded started %d times", n, err, wf.started[stranded.ID])
+	}
+	clock.Advance(app.StartGrace + time.Minute)
+	n, err := orders.SweepStarts(ctx)
+	if err != nil || n != 1 || wf.started[stranded.ID] != 1 || wf.started[placed.ID] != 2 {
+		t.Fatalf("after the grace: started %d (%v), stranded %d, placed %d", n, err, wf.started[stranded.ID], wf.started[placed.ID])
+	}
+	if !slices.Contains(pub.ids, events.TopicOrderCreated+"/"+stranded.ID) {
+		t.Errorf("the stranded order was not announced: %v", pub.ids)
+	}
+	if n, _ := orders.SweepStarts(ctx); n != 0 || len(starts.minutes) != 0 {
+		t.Errorf("a second sweep: started %d, minutes left %v", n, starts.minutes)
 	}
 }

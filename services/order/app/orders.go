@@ -6,10 +6,13 @@ import (
 	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/daprshop/order/domain"
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/invalid"
+	"github.com/daprshop/platform/logging"
 	"github.com/daprshop/platform/requestid"
 	"github.com/daprshop/platform/tracecontext"
 )
@@ -17,19 +20,29 @@ import (
 // Orders implements the order use cases.
 type Orders struct {
 	store     Store
+	starts    StartList
 	workflows Workflows
 	events    EventPublisher
 	metrics   Metrics
 	now       func() time.Time
 }
 
-// NewOrders returns the use cases; m counts placed orders (nil: nothing).
-func NewOrders(store Store, wf Workflows, pub EventPublisher, m Metrics) *Orders {
+// NewOrders returns the use cases; m counts placed orders (nil: nothing),
+// now is the clock (nil: time.Now).
+func NewOrders(store Store, starts StartList, wf Workflows, pub EventPublisher, m Metrics, now func() time.Time) *Orders {
 	if m == nil {
 		m = noMetrics{}
 	}
-	return &Orders{store: store, workflows: wf, events: pub, metrics: m, now: time.Now}
+	if now == nil {
+		now = time.Now
+	}
+	return &Orders{store: store, starts: starts, workflows: wf, events: pub, metrics: m, now: now}
 }
+
+// StartGrace is how old a pending order must be before the sweep starts
+// its checkout: a placement in progress has finished by then (its calls
+// have deadlines of seconds).
+const StartGrace = time.Minute
 
 // PlaceInput is a new order.
 type PlaceInput struct {
@@ -45,6 +58,11 @@ type PlaceInput struct {
 func (svc *Orders) Place(ctx context.Context, who identity.Principal, in PlaceInput) (*domain.Order, bool, error) {
 	o, err := domain.NewOrder(who.UserID, who.Email, in.IdempotencyKey, in.Lines, in.PaymentMethod, svc.now())
 	if err != nil {
+		return nil, false, err
+	}
+	// Written down before it is stored: a stored order is always on a list
+	// the sweep reads, whatever dies after this.
+	if err := svc.starts.Add(ctx, o.ID, o.CreatedAt); err != nil {
 		return nil, false, err
 	}
 	existing, err := svc.store.Insert(ctx, o)
@@ -64,7 +82,7 @@ func (svc *Orders) Place(ctx context.Context, who identity.Principal, in PlaceIn
 		return nil, false, err
 	}
 	origin := Origin{RequestID: requestid.FromContext(ctx), TraceParent: tracecontext.From(ctx)}
-	if err := svc.workflows.StartCheckout(ctx, SaleOf(o, origin), !replayed); err != nil {
+	if _, err := svc.workflows.StartCheckout(ctx, SaleOf(o, origin), !replayed); err != nil {
 		return nil, false, fmt.Errorf("start checkout of %s: %w", o.ID, err)
 	}
 	if !replayed {
@@ -210,4 +228,46 @@ func announce(ctx context.Context, pub EventPublisher, topic string, o *domain.O
 		e.Total = events.Money(*o.Total)
 	}
 	events.Announce(ctx, pub, events.Event{ID: topic + "/" + o.ID, Topic: topic, Subject: o.ID, Data: e})
+}
+
+// SweepStarts starts the checkout of every order written down more than
+// StartGrace ago that is still pending without one (its placement died
+// between storing it and starting the checkout), announcing it as created
+// too, since that announcement came after. Minutes whose orders all have
+// their checkout are dropped. It answers how many checkouts it started.
+func (svc *Orders) SweepStarts(ctx context.Context) (int, error) {
+	before := svc.now().Add(-StartGrace)
+	minutes, err := svc.starts.Before(ctx, before)
+	if err != nil {
+		return 0, err
+	}
+	started := 0
+	var done []int64
+	for _, m := range minutes {
+		orders, err := svc.store.GetMany(ctx, m.OrderIDs)
+		if err != nil {
+			return started, err
+		}
+		for _, o := range orders {
+			if o.Status != domain.StatusPending || !o.CreatedAt.Before(before) {
+				continue
+			}
+			began, err := svc.workflows.StartCheckout(ctx, SaleOf(o, Origin{}), false)
+			if err != nil {
+				return started, fmt.Errorf("start checkout of %s: %w", o.ID, err)
+			}
+			if began {
+				started++
+				logging.FromContext(ctx).Warn("started the checkout of an order whose placement died before starting it",
+					zap.String("order_id", o.ID), zap.Time("created_at", o.CreatedAt))
+				announce(ctx, svc.events, events.TopicOrderCreated, o)
+			}
+		}
+		// An order missing here was never stored: its placement failed
+		// before the insert, and its client got no order.
+		if m.Ended {
+			done = append(done, m.Minute)
+		}
+	}
+	return started, svc.starts.Drop(ctx, done)
 }

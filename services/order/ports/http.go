@@ -2,6 +2,7 @@
 package ports
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/daprshop/order/app"
 	"github.com/daprshop/order/domain"
+	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/problem"
@@ -35,6 +37,7 @@ func (h *HTTP) Register(r *mux.Router) {
 	r.HandleFunc("/orders/{id}", h.get).Methods(http.MethodGet)
 	r.HandleFunc("/orders/{id}/status", h.setStatus).Methods(http.MethodPut)
 	r.HandleFunc("/orders/{id}/cancel", h.cancel).Methods(http.MethodPost)
+	daprjobs.Route(r, h.job, writeError)
 }
 
 type lineRequest struct {
@@ -173,4 +176,16 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		err = problem.New(http.StatusConflict, err.Error())
 	}
 	httpapi.WriteError(w, r, err)
+}
+
+// SweepJob is the recurring job that starts the checkouts a crash left
+// unstarted (app.Orders.SweepStarts).
+const SweepJob = "checkout-start-sweep"
+
+func (h *HTTP) job(ctx context.Context, name string) (any, bool, error) {
+	if name != SweepJob {
+		return nil, false, nil
+	}
+	n, err := h.orders.SweepStarts(ctx)
+	return map[string]int{"started": n}, true, err
 }

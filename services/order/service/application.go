@@ -13,6 +13,7 @@ import (
 	"github.com/daprshop/order/app"
 	"github.com/daprshop/order/ports"
 	"github.com/daprshop/platform/bootstrap"
+	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/daprpubsub"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
@@ -43,6 +44,9 @@ type Config struct {
 	StepAttempts int `env:"CHECKOUT_STEP_ATTEMPTS" default:"5" validate:"min=1,max=100"`
 	// CallTimeout bounds each call to another service.
 	CallTimeout time.Duration `env:"CALL_TIMEOUT" default:"15s" validate:"min=100ms"`
+	// StartSweep is how often the orders written down for a checkout are
+	// checked for one a crash left unstarted (pending for over a minute).
+	StartSweep time.Duration `env:"START_SWEEP" default:"30s" validate:"min=1s"`
 }
 
 // Run serves the order service and runs its checkouts until ctx ends.
@@ -69,7 +73,9 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	if err := adapters.Register(registry, checkout, stepRetry, log); err != nil {
 		return err
 	}
-	orders := app.NewOrders(store, adapters.NewDaprWorkflows(wf), publisher, metrics)
+	// A minute's list lives a day at most, should the sweep never run.
+	starts := adapters.NewStartList(statestore.New(client, cfg.StateStore), 24*time.Hour)
+	orders := app.NewOrders(store, starts, adapters.NewDaprWorkflows(wf), publisher, metrics, nil)
 
 	workerUp := health.NewFlag("workflow worker not connected yet")
 	router := httpapi.NewRouter()
@@ -96,5 +102,12 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			}
 		},
 	}
-	return cfg.ServeWith(ctx, router, httpapi.Options{Log: log, Ready: ready, Collectors: metrics.Collectors()}, worker)
+	scheduleSweep := httpserver.StartupTask{
+		Name:    "schedule the checkout start sweep",
+		Timeout: cfg.StartupTimeout,
+		Run: func(ctx context.Context) error {
+			return daprjobs.Recurring(ctx, client, ports.SweepJob, cfg.StartSweep)
+		},
+	}
+	return cfg.ServeWith(ctx, router, httpapi.Options{Log: log, Ready: ready, Collectors: metrics.Collectors()}, worker, scheduleSweep)
 }
