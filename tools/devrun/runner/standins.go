@@ -56,12 +56,22 @@ func (r *Run) standinsFor(isolated bool) ([]*standin, error) {
 	}
 	var out []*standin
 	edits := map[string]map[string]string{} // component name -> metadata -> value
+	// Components that name one broker address (pubsub and broadcast) share
+	// its stand-in: declared address -> the stand-in's port.
+	kafkaAt := map[string]int{}
 	for _, c := range comps {
 		switch c.componentType() {
 		case "pubsub.kafka":
 			brokers, _ := c.meta("brokers")
-			host, port, local := localAddr(strings.Split(brokers, ",")[0])
+			declared := strings.Split(brokers, ",")[0]
+			host, port, local := localAddr(declared)
 			if !local || (!isolated && listening(host, port)) {
+				continue
+			}
+			if shared, ok := kafkaAt[declared]; ok {
+				if isolated {
+					edits[c.name()] = map[string]string{"brokers": "127.0.0.1:" + strconv.Itoa(shared)}
+				}
 				continue
 			}
 			if isolated {
@@ -70,6 +80,7 @@ func (r *Run) standinsFor(isolated bool) ([]*standin, error) {
 				}
 				edits[c.name()] = map[string]string{"brokers": "127.0.0.1:" + strconv.Itoa(port)}
 			}
+			kafkaAt[declared] = port
 			out = append(out, kafkaStandin(port))
 		case "bindings.smtp":
 			hostV, _ := c.meta("host")
