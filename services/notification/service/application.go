@@ -13,6 +13,7 @@ import (
 	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/daprpubsub"
+	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
 	"github.com/daprshop/platform/sidecar"
@@ -69,5 +70,5 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			return daprjobs.Recurring(ctx, client, ports.SweepJob, cfg.ClaimSweep)
 		},
 	}
-	return cfg.Serve(ctx, router, log, nil, scheduleSweep)
+	return cfg.Serve(ctx, router, log, health.Checks{"state-store": store.Ready}, scheduleSweep)
 }

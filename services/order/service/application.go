@@ -57,7 +57,8 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 	defer client.Close()
 	wf := workflow.NewClient(client.GrpcClientConn())
-	store := adapters.NewDaprStore(statestore.New(client, cfg.StateStore))
+	state := statestore.New(client, cfg.StateStore)
+	store := adapters.NewDaprStore(state)
 	publisher := daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID)
 	services := adapters.NewServices(invoke.New(cfg.Sidecar, cfg.CallTimeout))
 
@@ -74,13 +75,13 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 		return err
 	}
 	// A minute's list lives a day at most, should the sweep never run.
-	starts := adapters.NewStartList(statestore.New(client, cfg.StateStore), 24*time.Hour)
+	starts := adapters.NewStartList(state, 24*time.Hour)
 	orders := app.NewOrders(store, starts, adapters.NewDaprWorkflows(wf), publisher, metrics, nil)
 
 	workerUp := health.NewFlag("workflow worker not connected yet")
 	router := httpapi.NewRouter()
 	ports.NewHTTP(orders, validate.New()).Register(router)
-	ready := health.Checks{"workflow-worker": workerUp.Check}
+	ready := health.Checks{"workflow-worker": workerUp.Check, "state-store": state.Ready}
 	worker := httpserver.StartupTask{
 		Name:    "start the workflow worker",
 		Timeout: cfg.StartupTimeout,

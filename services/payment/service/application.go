@@ -14,6 +14,7 @@ import (
 	"github.com/daprshop/payment/ports"
 	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/daprpubsub"
+	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
@@ -75,7 +76,8 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 	defer client.Close()
 	provider := adapters.NewSimulatedProvider(cfg.ProviderLatency)
-	payments := app.New(adapters.NewDaprStore(statestore.New(client, cfg.StateStore)), provider,
+	state := statestore.New(client, cfg.StateStore)
+	payments := app.New(adapters.NewDaprStore(state), provider,
 		daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID))
 	cfg.WatchConfig(ctx, client, LiveKeys, func(values map[string]string, _ string) error {
 		latency, rate, err := liveProvider(values, cfg.ProviderLatency)
@@ -88,5 +90,5 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 	router := httpapi.NewRouter()
 	ports.NewHTTP(payments, validate.New(), cfg.Callers).Register(router)
-	return cfg.Serve(ctx, router, log, nil)
+	return cfg.Serve(ctx, router, log, health.Checks{"state-store": state.Ready})
 }

@@ -112,6 +112,10 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
+// RetryAfterUnavailable is the Retry-After, in seconds, of a 503 for a
+// dependency that did not answer: about the cooldown of a store's breaker.
+const RetryAfterUnavailable = "5"
+
 // WriteError answers with err as problem+json. A *problem.Problem is sent as
 // it is, an *invalid.Error as a 400 listing its fields; anything else is an unexpected failure: it is logged here, once, and
 // the client gets a 500 that quotes the request ID but no internals.
@@ -120,6 +124,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var p *problem.Problem
 	if errors.As(err, &p) {
 		problem.Write(w, r, id, p)
+		return
+	}
+	if sidecar.Unavailable(err) {
+		// Logged once here, as a warning: the outage is not this request's fault.
+		logging.FromContext(r.Context()).Warn("a dependency did not answer; 503", zap.Error(err))
+		w.Header().Set("Retry-After", RetryAfterUnavailable)
+		problem.Write(w, r, id, problem.Typed(http.StatusServiceUnavailable, problem.TypeUnavailable,
+			"a store or service this request needs is not answering; retry shortly"))
 		return
 	}
 	var inv *invalid.Error

@@ -10,6 +10,10 @@ import (
 // ContentType is the media type of an RFC 7807 body.
 const ContentType = "application/problem+json"
 
+// TypeUnavailable is the type of a 503 for a store or service that did not
+// answer; the answer carries Retry-After.
+const TypeUnavailable = "urn:daprshop:problem:unavailable"
+
 // FieldError names one invalid field of a request body and says why.
 type FieldError struct {
 	Field   string `json:"field"`

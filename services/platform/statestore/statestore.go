@@ -12,11 +12,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/daprshop/platform/sidecar"
 )
 
 // Client is the part of the go-sdk client the store uses.
@@ -33,11 +36,49 @@ type Store struct {
 	client  Client
 	name    string
 	timeout time.Duration
+	// failFastUntil (unix nanoseconds; 0: never) is the end of the cooldown
+	// after a call the store left unanswered (see call).
+	failFastUntil atomic.Int64
+	cooldown      time.Duration
 }
 
 // New returns the store named name (the component's metadata.name).
 func New(client Client, name string) *Store {
-	return &Store{client: client, name: name, timeout: 5 * time.Second}
+	return &Store{client: client, name: name, timeout: 5 * time.Second, cooldown: OutageCooldown}
+}
+
+// OutageCooldown is how long a store fails fast after a call it left
+// unanswered.
+const OutageCooldown = 5 * time.Second
+
+// call runs one call to the sidecar, bounded by the store's timeout. When
+// a call ends unanswered (a timeout, the sidecar or store unavailable,
+// sidecar.Unavailable) while its caller still waits, every call for the next
+// OutageCooldown fails at once with sidecar.ErrUnavailable instead of
+// waiting out its own timeout, so requests answer 503 fast while Redis
+// stalls; after that, calls go through again and the next unanswered one
+// starts another cooldown. Conflicts and missing keys are answers.
+func (s *Store) call(ctx context.Context, do func(context.Context) error) error {
+	if until := s.failFastUntil.Load(); until != 0 && time.Now().UnixNano() < until {
+		return fmt.Errorf("state store %s: %w (it did not answer a call less than %s ago)", s.name, sidecar.ErrUnavailable, OutageCooldown)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	err := do(callCtx)
+	switch {
+	case err == nil:
+		s.failFastUntil.Store(0)
+	case sidecar.Unavailable(err) && ctx.Err() == nil:
+		s.failFastUntil.Store(time.Now().Add(s.cooldown).UnixNano())
+	}
+	return err
+}
+
+// Ready is a readiness check: the store answers a read through the
+// sidecar (and is not failing fast).
+func (s *Store) Ready(ctx context.Context) error {
+	_, _, err := s.Get(ctx, "health|probe", &struct{}{})
+	return err
 }
 
 // ErrConflict is returned by Update when the retries run out.
@@ -48,9 +89,11 @@ func IsConflict(err error) bool { return status.Code(err) == codes.Aborted }
 
 // Get reads key into into. found is false when the key does not exist.
 func (s *Store) Get(ctx context.Context, key string, into any) (found bool, etag string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	item, err := s.client.GetState(ctx, s.name, key, nil)
+	var item *dapr.StateItem
+	err = s.call(ctx, func(ctx context.Context) (err error) {
+		item, err = s.client.GetState(ctx, s.name, key, nil)
+		return err
+	})
 	if err != nil {
 		return false, "", fmt.Errorf("get %s: %w", key, err)
 	}
@@ -72,9 +115,11 @@ type Item struct {
 
 // GetBulk reads many keys in one call to the sidecar.
 func (s *Store) GetBulk(ctx context.Context, keys []string) ([]Item, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	items, err := s.client.GetBulkState(ctx, s.name, keys, nil, 16)
+	var items []*dapr.BulkStateItem
+	err := s.call(ctx, func(ctx context.Context) (err error) {
+		items, err = s.client.GetBulkState(ctx, s.name, keys, nil, 16)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bulk get of %d keys: %w", len(keys), err)
 	}
@@ -116,10 +161,10 @@ func (s *Store) SaveExpiring(ctx context.Context, key string, v any, etag string
 	if ttl > 0 {
 		meta = map[string]string{"ttlInSeconds": strconv.FormatInt(int64((ttl+time.Second-1)/time.Second), 10)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	return s.client.SaveStateWithETag(ctx, s.name, key, data, etag, meta,
-		dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite), dapr.WithConsistency(dapr.StateConsistencyStrong))
+	return s.call(ctx, func(ctx context.Context) error {
+		return s.client.SaveStateWithETag(ctx, s.name, key, data, etag, meta,
+			dapr.WithConcurrency(dapr.StateConcurrencyFirstWrite), dapr.WithConsistency(dapr.StateConsistencyStrong))
+	})
 }
 
 // Put writes many keys unconditionally, in one call: for bulk loads only.
@@ -132,6 +177,7 @@ func (s *Store) Put(ctx context.Context, values map[string]any) error {
 		}
 		items = append(items, &dapr.SetStateItem{Key: k, Value: data})
 	}
+	// One call for many keys: it may take longer than one key's timeout.
 	ctx, cancel := context.WithTimeout(ctx, 4*s.timeout)
 	defer cancel()
 	return s.client.SaveBulkState(ctx, s.name, items...)
@@ -139,14 +185,14 @@ func (s *Store) Put(ctx context.Context, values map[string]any) error {
 
 // Delete removes key; with an ETag only if it is unchanged.
 func (s *Store) Delete(ctx context.Context, key, etag string) error {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
 	var tag *dapr.ETag
 	if etag != "" {
 		tag = &dapr.ETag{Value: etag}
 	}
-	return s.client.DeleteStateWithETag(ctx, s.name, key, tag, nil,
-		&dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong})
+	return s.call(ctx, func(ctx context.Context) error {
+		return s.client.DeleteStateWithETag(ctx, s.name, key, tag, nil,
+			&dapr.StateOptions{Concurrency: dapr.StateConcurrencyFirstWrite, Consistency: dapr.StateConsistencyStrong})
+	})
 }
 
 // Retry bounds Update's read-modify-write loop.

@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	catalogLoaded := health.NewFlag("catalog not loaded yet")
 	router := httpapi.NewRouter()
 	ports.NewHTTP(catalog, inventory, validate.New(), cfg.InventoryCallers).Register(router)
-	ready := health.Checks{"catalog": catalogLoaded.Check}
+	ready := health.Checks{"catalog": catalogLoaded.Check, "state-store": p.store.Ready}
 
 	loadCatalog := httpserver.StartupTask{
 		Name:    "load catalog index",

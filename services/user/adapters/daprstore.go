@@ -166,10 +166,7 @@ func (s *DaprUserStore) Delete(ctx context.Context, id string) (*domain.User, er
 }
 
 // Ready is the readiness check: the state store answers through the sidecar.
-func (s *DaprUserStore) Ready(ctx context.Context) error {
-	_, _, err := s.store.Get(ctx, "health|probe", &struct{}{})
-	return err
-}
+func (s *DaprUserStore) Ready(ctx context.Context) error { return s.store.Ready(ctx) }
 
 // claim makes email belong to userID, or returns ErrEmailTaken.
 func (s *DaprUserStore) claim(ctx context.Context, email, userID string) error {
