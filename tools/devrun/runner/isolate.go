@@ -80,6 +80,9 @@ func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 					hosts[h] = true
 				}
 			}
+			if via, ok := r.redisVia[c.name()]; ok {
+				c.setMeta("redisHost", via)
+			}
 		}
 	})
 	if err != nil {

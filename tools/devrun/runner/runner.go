@@ -52,6 +52,10 @@ type Options struct {
 	// 1-14 for this run alone and empties it (package redisdb); 15 is left
 	// to `make bench`.
 	RedisDB int
+	// RedisVia points Redis components of a FreePorts run at another
+	// address (component name -> host:port), such as a fault proxy in front
+	// of Redis, to make one store stall or refuse while the rest work.
+	RedisVia map[string]string
 	// StateDir holds logs, scheduler data and app binaries; default <root>/.run.
 	StateDir string
 	// Binaries maps app IDs to prebuilt binaries for their `go run` commands,
@@ -88,6 +92,8 @@ type Run struct {
 	// wantCollector starts the bundled trace collector; traceEndpoint is
 	// where the sidecars export spans (TraceEndpoint, or that collector).
 	wantCollector bool
+	// redisVia is Options.RedisVia.
+	redisVia      map[string]string
 	traceEndpoint string
 	console       *console
 	tiers         [][]*process // stopped from last to first
@@ -278,6 +284,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	}
 	if o.FreePorts {
 		r.mdns = o.MDNS
+		r.redisVia = o.RedisVia
 		if err := r.isolate(ctx, o.StateDir, o.RedisDB); err != nil {
 			return nil, err
 		}
