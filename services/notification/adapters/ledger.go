@@ -16,7 +16,7 @@ import (
 
 // StateLedger keeps, in a state store:
 //   - claim|<event ID>: the claim to send that event's email;
-//   - deliveries|<event ID>: how often the event was delivered;
+//   - deliveries|<event ID>: how often the event's delivery failed;
 //   - the claimed IDs per minute (sweeplist, prefix "claims"), which the
 //     sweep reads to find claims left open, dropped once all are finished.
 //
@@ -84,9 +84,9 @@ func (l *StateLedger) Retake(ctx context.Context, id, version string, c app.Clai
 }
 
 // Finish records the send.
-func (l *StateLedger) Finish(ctx context.Context, id string, sentAt time.Time) error {
+func (l *StateLedger) Finish(ctx context.Context, id string, c app.Claim) error {
 	_, err := statestore.UpdateExpiring(ctx, l.store, claimKey(id), l.retention, statestore.RecordRetry, func(r *claimRecord, _ bool) (bool, error) {
-		r.SentAt = sentAt
+		*r = recordOf(c)
 		return true, nil
 	})
 	return err
@@ -152,7 +152,7 @@ func (l *StateLedger) open(ctx context.Context, ids []string, before time.Time) 
 	return open, unsent, nil
 }
 
-// CountDelivery adds one delivery of eventID and returns the count.
+// CountDelivery adds one failed delivery of eventID and returns the count.
 func (l *StateLedger) CountDelivery(ctx context.Context, id string) (int, error) {
 	return statestore.UpdateExpiring(ctx, l.store, "deliveries|"+id, l.retention, statestore.RecordRetry, func(n *int, _ bool) (bool, error) {
 		*n++
@@ -160,7 +160,7 @@ func (l *StateLedger) CountDelivery(ctx context.Context, id string) (int, error)
 	})
 }
 
-// Deliveries returns how often eventID was delivered.
+// Deliveries returns how often eventID's delivery failed.
 func (l *StateLedger) Deliveries(ctx context.Context, id string) (int, error) {
 	var n int
 	_, _, err := l.store.Get(ctx, "deliveries|"+id, &n)

@@ -68,7 +68,9 @@ func ledgerContract(t *testing.T, l *adapters.StateLedger) {
 			t.Fatal(err)
 		}
 	}
-	if err := l.Finish(ctx, b, t0.Add(71*time.Second)); err != nil {
+	sent := claim(b+"@example.com", t0.Add(70*time.Second))
+	sent.SentAt = t0.Add(71 * time.Second)
+	if err := l.Finish(ctx, b, sent); err != nil {
 		t.Fatal(err)
 	}
 
@@ -100,7 +102,9 @@ func ledgerContract(t *testing.T, l *adapters.StateLedger) {
 	if took, err := l.Retake(ctx, c, got[c].Version, claim("c@example.com", t0.Add(2*time.Minute))); err != nil || !took {
 		t.Fatalf("retake of an open claim: %v %v", took, err)
 	}
-	if err := l.Finish(ctx, a, t0.Add(2*time.Minute)); err != nil {
+	sent = claim("ann@example.com", t0.Add(30*time.Second))
+	sent.SentAt = t0.Add(2 * time.Minute)
+	if err := l.Finish(ctx, a, sent); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Release(ctx, c); err != nil {

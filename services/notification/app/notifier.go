@@ -85,15 +85,16 @@ type Ledger interface {
 	// Retake replaces the claim at version with c; false if another took
 	// it first.
 	Retake(ctx context.Context, eventID, version string, c Claim) (bool, error)
-	// Finish records that eventID's email went.
-	Finish(ctx context.Context, eventID string, sentAt time.Time) error
+	// Finish records that eventID's email went: c, with its SentAt.
+	Finish(ctx context.Context, eventID string, c Claim) error
 	// Release gives up a claim whose send failed, so the next delivery sends.
 	Release(ctx context.Context, eventID string) error
 	// Open returns the claims taken before `before` that are not finished.
 	Open(ctx context.Context, before time.Time) ([]OpenClaim, error)
-	// CountDelivery records one more delivery of eventID and returns the count.
+	// CountDelivery records one more failed delivery of eventID and
+	// returns the count.
 	CountDelivery(ctx context.Context, eventID string) (int, error)
-	// Deliveries returns how often eventID was delivered.
+	// Deliveries returns how often eventID's delivery failed.
 	Deliveries(ctx context.Context, eventID string) (int, error)
 }
 
@@ -158,9 +159,18 @@ func New(s Sender, l Ledger, d DeadLetters, r Republisher, lease time.Duration, 
 // arrives after that).
 func (n *Notifier) Handle(ctx context.Context, topic string, e Event) Outcome {
 	log := logging.FromContext(ctx).With(zap.String("event_id", e.ID), zap.String("topic", topic))
-	if _, err := n.ledger.CountDelivery(ctx, e.ID); err != nil {
-		log.Warn("delivery not counted", zap.Error(err))
+	o := n.handle(ctx, log, topic, e)
+	// Only a delivery that failed is counted: the count is what a dead
+	// letter shows, and every delivery of a dead letter failed.
+	if o != Handled {
+		if _, err := n.ledger.CountDelivery(ctx, e.ID); err != nil {
+			log.Warn("delivery not counted", zap.Error(err))
+		}
 	}
+	return o
+}
+
+func (n *Notifier) handle(ctx context.Context, log *zap.Logger, topic string, e Event) Outcome {
 	email, err := domain.Render(topic, e.Data)
 	if err != nil {
 		log.Error("event cannot become an email; to the dead-letter topic", zap.Error(err))
@@ -208,7 +218,8 @@ func (n *Notifier) send(ctx context.Context, log *zap.Logger, eventID string, c 
 		log.Warn("email not sent; will retry", zap.Error(err))
 		return err
 	}
-	if err := n.ledger.Finish(ctx, eventID, n.now().UTC()); err != nil {
+	c.SentAt = n.now().UTC()
+	if err := n.ledger.Finish(ctx, eventID, c); err != nil {
 		// The email went; the claim stays open, and the sweep sends it again
 		// (a file is replaced; SMTP sends a second copy).
 		log.Warn("sent but not recorded", zap.Error(err))

@@ -68,11 +68,9 @@ func (l *ledger) Retake(_ context.Context, id, version string, c app.Claim) (boo
 	return true, nil
 }
 
-func (l *ledger) Finish(_ context.Context, id string, at time.Time) error {
+func (l *ledger) Finish(_ context.Context, id string, c app.Claim) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.claims[id]
-	c.SentAt = at
 	l.write(id, c)
 	return nil
 }
@@ -164,8 +162,11 @@ func TestHandle(t *testing.T) {
 		t.Fatal("a failed send kept its claim: the redelivery would send nothing")
 	}
 	s.fail = nil
-	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.Handled || l.deliveries["e3"] != 2 || len(s.sent) != 2 {
-		t.Fatalf("retry: %s, deliveries %d, sent %v", r, l.deliveries["e3"], s.sent)
+	if r := n.Handle(ctx, "order.shipped", event("e3", "bob@example.com")); r != app.Handled || l.deliveries["e3"] != 1 || len(s.sent) != 2 {
+		t.Fatalf("retry: %s, failed deliveries %d (want the one that failed), sent %v", r, l.deliveries["e3"], s.sent)
+	}
+	if l.deliveries["e1"] != 0 || l.deliveries["e2"] != 1 {
+		t.Errorf("counted: %v, want only the failed deliveries", l.deliveries)
 	}
 }
 

@@ -71,11 +71,12 @@ func Scopes(m map[string][]string) string {
 }
 
 // CatalogChanges are the topics after which a public catalog read may
-// answer differently: a product written or deleted, stock held, returned
-// or sold. The gateway's edge cache follows them.
+// answer differently: a product written or deleted, stock held or
+// returned. (A commit turns held stock into sold stock: what is available,
+// all a read shows, does not change.) The gateway's edge cache follows them.
 func CatalogChanges() []string {
 	return []string{TopicProductCreated, TopicProductUpdated, TopicProductDeleted,
-		TopicInventoryReserved, TopicInventoryReleased, TopicInventoryCommitted}
+		TopicInventoryReserved, TopicInventoryReleased}
 }
 
 // Broadcast is what each app follows through the "broadcast" pub/sub

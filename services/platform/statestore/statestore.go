@@ -152,6 +152,10 @@ func (s *Store) Save(ctx context.Context, key string, v any, etag string) error 
 // SaveExpiring is Save for a key the store deletes by itself after ttl
 // (rounded up to a second; 0 keeps it). Every state store we use supports
 // Dapr's ttlInSeconds: Redis, PostgreSQL, SQLite.
+//
+// Every write here is first-write, and must stay so: Dapr's Redis store
+// marks a key written that way, and refuses it a later write without its
+// ETag ("failed to set key"), so a read-modify-write is the only update.
 func (s *Store) SaveExpiring(ctx context.Context, key string, v any, etag string, ttl time.Duration) error {
 	data, err := json.Marshal(v)
 	if err != nil {
