@@ -4,7 +4,6 @@
 package ports
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -34,19 +33,11 @@ func (h *HTTP) Register(r *mux.Router) {
 	r.HandleFunc("/deadletters", h.fromPubSub(h.deadLetter)).Methods(http.MethodPost)
 	r.HandleFunc("/admin/deadletters", h.operator(h.list)).Methods(http.MethodGet)
 	r.HandleFunc("/admin/deadletters/{id}/replay", h.operator(h.replay)).Methods(http.MethodPost)
-	daprjobs.Route(r, h.job, httpapi.WriteError)
+	daprjobs.Route(r, daprjobs.Counting(SweepJob, "sent", h.n.Sweep), httpapi.WriteError)
 }
 
 // SweepJob is the recurring job that finishes the claims whose sender died.
 const SweepJob = "claim-sweep"
-
-func (h *HTTP) job(ctx context.Context, name string) (any, bool, error) {
-	if name != SweepJob {
-		return nil, false, nil
-	}
-	n, err := h.n.Sweep(ctx)
-	return map[string]int{"sent": n}, true, err
-}
 
 func (h *HTTP) event(w http.ResponseWriter, r *http.Request, e app.Event) {
 	answer(w, h.n.Handle(r.Context(), mux.Vars(r)["topic"], e))

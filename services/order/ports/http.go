@@ -2,7 +2,6 @@
 package ports
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -37,7 +36,7 @@ func (h *HTTP) Register(r *mux.Router) {
 	r.HandleFunc("/orders/{id}", h.get).Methods(http.MethodGet)
 	r.HandleFunc("/orders/{id}/status", h.setStatus).Methods(http.MethodPut)
 	r.HandleFunc("/orders/{id}/cancel", h.cancel).Methods(http.MethodPost)
-	daprjobs.Route(r, h.job, writeError)
+	daprjobs.Route(r, daprjobs.Counting(SweepJob, "started", h.orders.SweepStarts), writeError)
 }
 
 type lineRequest struct {
@@ -181,11 +180,3 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 // SweepJob is the recurring job that starts the checkouts a crash left
 // unstarted (app.Orders.SweepStarts).
 const SweepJob = "checkout-start-sweep"
-
-func (h *HTTP) job(ctx context.Context, name string) (any, bool, error) {
-	if name != SweepJob {
-		return nil, false, nil
-	}
-	n, err := h.orders.SweepStarts(ctx)
-	return map[string]int{"started": n}, true, err
-}

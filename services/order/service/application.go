@@ -3,7 +3,6 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/dapr/durabletask-go/workflow"
@@ -12,6 +11,7 @@ import (
 	"github.com/daprshop/order/adapters"
 	"github.com/daprshop/order/app"
 	"github.com/daprshop/order/ports"
+	"github.com/daprshop/platform/backoff"
 	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/daprpubsub"
@@ -89,18 +89,11 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 			// The first connection needs the sidecar up, so it is retried; once
 			// connected the worker lives as long as the service and reconnects
 			// by itself.
-			for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
-				err := wf.StartWorker(ctx, registry)
-				if err == nil {
-					workerUp.Set()
-					return nil
-				}
-				select {
-				case <-startup.Done():
-					return fmt.Errorf("connect the workflow worker: %w (last error: %v)", startup.Err(), err)
-				case <-time.After(delay):
-				}
+			if err := backoff.Retry(startup, "connect the workflow worker", func() error { return wf.StartWorker(ctx, registry) }); err != nil {
+				return err
 			}
+			workerUp.Set()
+			return nil
 		},
 	}
 	scheduleSweep := httpserver.StartupTask{

@@ -5,13 +5,13 @@ package daprjobs
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/gorilla/mux"
 
+	"github.com/daprshop/platform/backoff"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/problem"
 	"github.com/daprshop/platform/sidecar"
@@ -29,18 +29,22 @@ type Scheduler interface {
 func Recurring(ctx context.Context, client Scheduler, name string, every time.Duration) error {
 	job := dapr.NewJob(name, dapr.WithJobSchedule("@every "+every.String()))
 	job.Overwrite = true
-	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+	return backoff.Retry(ctx, "schedule job "+name, func() error {
 		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := client.ScheduleJob(callCtx, job)
-		cancel()
-		if err == nil {
-			return nil
+		defer cancel()
+		return client.ScheduleJob(callCtx, job)
+	})
+}
+
+// Counting is the Run of an app with one job, whose work answers how many
+// things it did, reported as {"<key>": n}.
+func Counting(job, key string, work func(context.Context) (int, error)) Run {
+	return func(ctx context.Context, name string) (any, bool, error) {
+		if name != job {
+			return nil, false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("schedule job %s: %w (last error: %v)", name, ctx.Err(), err)
-		case <-time.After(delay):
-		}
+		n, err := work(ctx)
+		return map[string]int{key: n}, true, err
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"github.com/daprshop/platform/backoff"
 	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/daprpubsub"
@@ -170,21 +171,5 @@ func Seed(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 // loadIndex reads the index, retrying while the sidecar starts.
 func loadIndex(ctx context.Context, index *adapters.Index) error {
-	return retry(ctx, "load catalog index", func() error { return index.Refresh(ctx) })
-}
-
-// retry runs do until it succeeds or ctx ends: the sidecar and the
-// scheduler may still be starting.
-func retry(ctx context.Context, what string, do func() error) error {
-	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
-		err := do()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (last error: %v)", what, ctx.Err(), err)
-		case <-time.After(delay):
-		}
-	}
+	return backoff.Retry(ctx, "load catalog index", func() error { return index.Refresh(ctx) })
 }
