@@ -22,12 +22,18 @@ type deadLetterRecord struct {
 	Replays    int             `json:"replays"`
 }
 
-// StateDeadLetters keeps deadletter|<id> and the list of IDs under deadletters.
-type StateDeadLetters struct{ store *statestore.Store }
+// StateDeadLetters keeps deadletter|<id> and the list of IDs under
+// deadletters, newest first: at most keep of them, so that the list (one
+// document, read whole) stays bounded. Past that the oldest is dropped with
+// its record.
+type StateDeadLetters struct {
+	store *statestore.Store
+	keep  int
+}
 
-// NewStateDeadLetters uses store.
-func NewStateDeadLetters(store *statestore.Store) *StateDeadLetters {
-	return &StateDeadLetters{store: store}
+// NewStateDeadLetters uses store and keeps the newest keep dead letters.
+func NewStateDeadLetters(store *statestore.Store, keep int) *StateDeadLetters {
+	return &StateDeadLetters{store: store, keep: keep}
 }
 
 // Add stores d, or refreshes it when the same event died again.
@@ -42,14 +48,28 @@ func (s *StateDeadLetters) Add(ctx context.Context, d app.DeadLetter) error {
 	if err != nil {
 		return err
 	}
+	var dropped []string
 	_, err = statestore.Update(ctx, s.store, "deadletters", statestore.RecordRetry, func(ids *[]string, _ bool) (bool, error) {
+		dropped = nil
 		if slices.Contains(*ids, d.ID) {
 			return false, nil
 		}
 		*ids = append([]string{d.ID}, *ids...)
+		if len(*ids) > s.keep {
+			dropped = slices.Clone((*ids)[s.keep:])
+			*ids = (*ids)[:s.keep]
+		}
 		return true, nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	// Best effort: a record left behind is listed nowhere, and the list
+	// stays bounded either way.
+	for _, id := range dropped {
+		_ = s.store.Delete(ctx, "deadletter|"+id, "")
+	}
+	return nil
 }
 
 // List returns every dead letter, newest first.
@@ -58,13 +78,17 @@ func (s *StateDeadLetters) List(ctx context.Context) ([]app.DeadLetter, error) {
 	if _, _, err := s.store.Get(ctx, "deadletters", &ids); err != nil {
 		return nil, err
 	}
-	out := make([]app.DeadLetter, 0, len(ids))
-	for _, id := range ids {
-		d, err := s.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *d)
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = "deadletter|" + id
+	}
+	records, err := statestore.GetInOrder[deadLetterRecord](ctx, s.store, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]app.DeadLetter, len(records))
+	for i, r := range records {
+		out[i] = app.DeadLetter(*r)
 	}
 	return out, nil
 }

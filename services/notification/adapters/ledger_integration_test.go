@@ -2,6 +2,9 @@ package adapters_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,7 +18,7 @@ import (
 	"github.com/daprshop/platform/statestore"
 )
 
-// The ledger through a real daprd, on the repository's own component files
+// The ledger and the dead letters through a real daprd, on the repository's own component files
 // (Redis, and PostgreSQL of the postgres-rabbitmq profile): a claim is
 // taken once, a stale one is taken over once, and the open claims of past
 // minutes are found until they are finished, after which their minute's
@@ -36,7 +39,9 @@ func TestStateLedger(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { client.Close() })
-			ledgerContract(t, adapters.NewStateLedger(statestore.New(client, "notification-store"), time.Hour))
+			store := statestore.New(client, "notification-store")
+			ledgerContract(t, adapters.NewStateLedger(store, time.Hour))
+			deadLettersKept(t, adapters.NewStateDeadLetters(store, 3))
 		})
 	}
 }
@@ -127,5 +132,33 @@ func ledgerContract(t *testing.T, l *adapters.StateLedger) {
 	}
 	if n, err := l.Deliveries(ctx, a); err != nil || n != 2 {
 		t.Fatalf("deliveries: %d %v", n, err)
+	}
+}
+
+// Past keep, the oldest dead letter is dropped with its record; the list
+// reads newest first.
+func deadLettersKept(t *testing.T, d *adapters.StateDeadLetters) {
+	ctx := context.Background()
+	var ids []string
+	for i := range 5 {
+		id := fmt.Sprintf("dl-%d-%s", i, uuid.NewString()[:8])
+		ids = append(ids, id)
+		if err := d.Add(ctx, app.DeadLetter{ID: id, Topic: "order.paid", Data: []byte(`{}`), Deliveries: 4, ArrivedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := d.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range list {
+		got = append(got, l.ID)
+	}
+	if want := []string{ids[4], ids[3], ids[2]}; !slices.Equal(got, want) {
+		t.Fatalf("kept %v, want the newest three %v", got, want)
+	}
+	if _, err := d.Get(ctx, ids[0]); !errors.Is(err, app.ErrNotFound) {
+		t.Fatalf("the oldest dead letter's record: %v, want it dropped", err)
 	}
 }

@@ -44,6 +44,8 @@ type Config struct {
 	// How long claims and delivery counts are kept: a copy of an event
 	// delivered later than that sends its email again.
 	ClaimRetention time.Duration `env:"CLAIM_RETENTION" default:"168h" validate:"min=1h"`
+	// DeadLettersKept bounds the dead letters kept for replay, newest first.
+	DeadLettersKept int `env:"DEADLETTERS_KEPT" default:"1000" validate:"min=10,max=100000"`
 }
 
 // Run serves the notifier until ctx ends.
@@ -57,7 +59,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	notifier := app.New(
 		adapters.NewBindingSender(client, cfg.EmailBinding, cfg.EmailFormat, cfg.EmailFrom),
 		adapters.NewStateLedger(store, cfg.ClaimRetention),
-		adapters.NewStateDeadLetters(store),
+		adapters.NewStateDeadLetters(store, cfg.DeadLettersKept),
 		adapters.NewRepublisher(daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID)),
 		cfg.ClaimLease, nil,
 	)
