@@ -35,11 +35,12 @@ const cacheEntries = 20000
 //
 // A successful write through a PurgeCache route empties it at once. Every
 // other change (stock moved by orders, a write through another replica)
-// arrives as a product or inventory event on every replica (Forget): it
-// drops that product's reads and every list. A product's read is read from
-// the store, so it is kept up to the policy's ItemTTL, the bound for an
-// event that never comes; a list is kept CacheTTL, as it comes from the
-// product replicas' own index, which follows changes on its own timer.
+// arrives as a product or inventory event on every replica (CatalogEvents,
+// then forget): it drops that product's reads and every list. A product's
+// read is read from the store, so it is kept up to the policy's ItemTTL,
+// the bound for an event that never comes; a list is kept CacheTTL, as it
+// comes from the product replicas' own index, which follows changes on its
+// own timer.
 type readCache struct {
 	mu      sync.RWMutex
 	entries map[string]*cachedAnswer
