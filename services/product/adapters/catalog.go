@@ -184,7 +184,7 @@ func (c *DaprCatalog) UpdateStock(ctx context.Context, id string, change func(*d
 			return false, domain.ErrNotFound
 		}
 		before = domain.Stock(*r)
-		before.Holds, before.Returns = maps.Clone(r.Holds), maps.Clone(r.Returns)
+		before.Holds, before.Returns, before.ReturnedAt = maps.Clone(r.Holds), maps.Clone(r.Returns), maps.Clone(r.ReturnedAt)
 		s := domain.Stock(*r)
 		changed, err := change(&s)
 		*r = stockRecord(s)

@@ -39,11 +39,12 @@ func (r *productRecord) product() *domain.Product {
 
 // stockRecord has the domain's fields one for one, so the two convert.
 type stockRecord struct {
-	Available int64            `json:"available"`
-	Holds     map[string]int64 `json:"holds,omitempty"`
-	Sold      int64            `json:"sold"`
-	Returns   map[string]int64 `json:"returns,omitempty"`
-	Version   int64            `json:"version"`
+	Available  int64            `json:"available"`
+	Holds      map[string]int64 `json:"holds,omitempty"`
+	Sold       int64            `json:"sold"`
+	Returns    map[string]int64 `json:"returns,omitempty"`
+	ReturnedAt map[string]int64 `json:"returnedAt,omitempty"`
+	Version    int64            `json:"version"`
 }
 
 type summaryRecord struct {

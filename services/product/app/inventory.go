@@ -229,7 +229,7 @@ func (inv *Inventory) returnCommitted(ctx context.Context, orderID string) (*dom
 	}
 	for _, l := range r.Lines {
 		if _, _, err := inv.stock.UpdateStock(ctx, l.ProductID, func(s *domain.Stock) (bool, error) {
-			return s.Return(orderID, l.Quantity), nil
+			return s.Return(orderID, l.Quantity, inv.now()), nil
 		}); err != nil && !errors.Is(err, domain.ErrNotFound) {
 			return nil, err // stays returning; a retry resumes
 		}

@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Stock is the sellable quantity of one product and the units held for
@@ -18,10 +19,17 @@ type Stock struct {
 	Sold int64
 	// Returns are units of committed orders put back on sale (a paid order
 	// cancelled before shipping), by order: the record that makes a return
-	// idempotent. Returns are rare, so this stays small.
-	Returns map[string]int64
-	Version int64
+	// idempotent. ReturnedAt is when each was made (unix seconds); marks
+	// older than ReturnMemory are dropped at the next return.
+	Returns    map[string]int64
+	ReturnedAt map[string]int64
+	Version    int64
 }
+
+// ReturnMemory is how long a return is remembered against a second one for
+// the same order. A return is retried for seconds, by the checkout's
+// compensation; after that its reservation says it is done.
+const ReturnMemory = 30 * 24 * time.Hour
 
 // ErrInsufficientStock means a hold asked for more than is available.
 var ErrInsufficientStock = errors.New("insufficient stock")
@@ -70,15 +78,31 @@ func (s *Stock) Commit(orderID string) bool {
 	return true
 }
 
-// Return puts qty units sold to orderID back on sale, once per order.
-func (s *Stock) Return(orderID string, qty int64) bool {
+// Return puts qty units sold to orderID back on sale, once per order, at
+// now; it forgets returns older than ReturnMemory.
+func (s *Stock) Return(orderID string, qty int64, now time.Time) bool {
 	if _, done := s.Returns[orderID]; done {
 		return false
 	}
 	if s.Returns == nil {
 		s.Returns = map[string]int64{}
 	}
+	if s.ReturnedAt == nil {
+		s.ReturnedAt = map[string]int64{}
+	}
+	forgetBefore := now.Add(-ReturnMemory).Unix()
+	for id := range s.Returns {
+		at, known := s.ReturnedAt[id]
+		switch {
+		case !known:
+			s.ReturnedAt[id] = now.Unix() // made before marks had a time: from now on
+		case at < forgetBefore:
+			delete(s.Returns, id)
+			delete(s.ReturnedAt, id)
+		}
+	}
 	s.Returns[orderID] = qty
+	s.ReturnedAt[orderID] = now.Unix()
 	s.Available += qty
 	s.Sold -= qty
 	s.Version++

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/daprshop/product/domain"
 )
@@ -24,6 +25,30 @@ func TestStockHoldsAreIdempotentPerOrder(t *testing.T) {
 	_, _ = s.Hold("o3", 4)
 	if !s.Commit("o3") || s.Commit("o3") || s.Sold != 4 || s.Available != 1 || len(s.Holds) != 0 {
 		t.Fatalf("commit: %+v", s)
+	}
+}
+
+// A return is made once per order, and remembered for ReturnMemory: marks
+// older than that are dropped at the next return, and marks made before
+// they had a time are kept from then on.
+func TestReturnsAreOncePerOrderAndForgottenAfterAMonth(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	s := domain.Stock{Available: 0, Sold: 10, Returns: map[string]int64{"legacy": 1}}
+	if !s.Return("o1", 2, t0) || s.Return("o1", 2, t0.Add(time.Hour)) || s.Available != 2 || s.Sold != 8 {
+		t.Fatalf("return twice: %+v", s)
+	}
+	if s.ReturnedAt["legacy"] != t0.Unix() {
+		t.Fatalf("a mark without a time was not given one: %+v", s.ReturnedAt)
+	}
+	later := t0.Add(domain.ReturnMemory + time.Hour)
+	if !s.Return("o2", 1, later) {
+		t.Fatalf("return o2: %+v", s)
+	}
+	if _, kept := s.Returns["o1"]; kept || len(s.Returns) != 1 || len(s.ReturnedAt) != 1 {
+		t.Fatalf("marks older than %s kept: %+v %+v", domain.ReturnMemory, s.Returns, s.ReturnedAt)
+	}
+	if s.Return("o2", 1, later) || s.Available != 3 {
+		t.Fatalf("o2 returned twice: %+v", s)
 	}
 }
 
