@@ -3,7 +3,6 @@ package adapters
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -58,17 +57,10 @@ func (l *StateLedger) Claim(ctx context.Context, id string, c app.Claim) (*app.C
 	if err := l.claimed.Add(ctx, id, c.ClaimedAt); err != nil {
 		return nil, "", err
 	}
-	insertErr := l.store.SaveExpiring(ctx, claimKey(id), recordOf(c), "", l.retention)
-	if insertErr == nil {
-		return nil, "", nil
-	}
-	var stored claimRecord
-	found, etag, err := l.store.Get(ctx, claimKey(id), &stored)
-	if err != nil {
-		return nil, "", errors.Join(insertErr, err)
-	}
-	if !found {
-		return nil, "", fmt.Errorf("claim %s: %w", id, insertErr)
+	rec := recordOf(c)
+	stored, etag, err := statestore.InsertOrGetVersioned(ctx, l.store, claimKey(id), &rec, l.retention)
+	if stored == nil || err != nil {
+		return nil, "", err
 	}
 	existing := stored.claim()
 	return &existing, etag, nil
@@ -127,26 +119,24 @@ func (l *StateLedger) open(ctx context.Context, ids []string, before time.Time) 
 	for i, id := range ids {
 		keys[i] = claimKey(id)
 	}
-	for start := 0; start < len(keys); start += 250 {
-		items, err := l.store.GetBulk(ctx, keys[start:min(start+250, len(keys))])
-		if err != nil {
-			return nil, 0, err
+	items, err := l.store.GetBulk(ctx, keys)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, it := range items {
+		if it.Value == nil {
+			continue // given up or expired
 		}
-		for _, it := range items {
-			var r claimRecord
-			if it.Value == nil {
-				continue // given up or expired
-			}
-			if err := json.Unmarshal(it.Value, &r); err != nil {
-				return nil, 0, fmt.Errorf("decode %s: %w", it.Key, err)
-			}
-			if !r.SentAt.IsZero() {
-				continue
-			}
-			unsent++
-			if r.ClaimedAt.Before(before) {
-				open = append(open, app.OpenClaim{EventID: strings.TrimPrefix(it.Key, "claim|"), Version: it.ETag, Claim: r.claim()})
-			}
+		var r claimRecord
+		if err := json.Unmarshal(it.Value, &r); err != nil {
+			return nil, 0, fmt.Errorf("decode %s: %w", it.Key, err)
+		}
+		if !r.SentAt.IsZero() {
+			continue
+		}
+		unsent++
+		if r.ClaimedAt.Before(before) {
+			open = append(open, app.OpenClaim{EventID: strings.TrimPrefix(it.Key, claimKey("")), Version: it.ETag, Claim: r.claim()})
 		}
 	}
 	return open, unsent, nil

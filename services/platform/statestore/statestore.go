@@ -113,24 +113,31 @@ type Item struct {
 	ETag  string
 }
 
-// GetBulk reads many keys in one call to the sidecar.
+// bulkChunk bounds the keys of one bulk call to the sidecar.
+const bulkChunk = 250
+
+// GetBulk reads many keys, at most 250 to a call to the sidecar.
 func (s *Store) GetBulk(ctx context.Context, keys []string) ([]Item, error) {
-	var items []*dapr.BulkStateItem
-	err := s.call(ctx, func(ctx context.Context) (err error) {
-		items, err = s.client.GetBulkState(ctx, s.name, keys, nil, 16)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bulk get of %d keys: %w", len(keys), err)
-	}
-	out := make([]Item, len(items))
-	for i, it := range items {
-		if it.Error != "" {
-			return nil, fmt.Errorf("bulk get %s: %s", it.Key, it.Error)
+	out := make([]Item, 0, len(keys))
+	for start := 0; start < len(keys); start += bulkChunk {
+		chunk := keys[start:min(start+bulkChunk, len(keys))]
+		var items []*dapr.BulkStateItem
+		err := s.call(ctx, func(ctx context.Context) (err error) {
+			items, err = s.client.GetBulkState(ctx, s.name, chunk, nil, 16)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bulk get of %d keys: %w", len(chunk), err)
 		}
-		out[i] = Item{Key: it.Key, Value: it.Value, ETag: it.Etag}
-		if len(it.Value) == 0 {
-			out[i].Value = nil
+		for _, it := range items {
+			if it.Error != "" {
+				return nil, fmt.Errorf("bulk get %s: %s", it.Key, it.Error)
+			}
+			item := Item{Key: it.Key, Value: it.Value, ETag: it.Etag}
+			if len(it.Value) == 0 {
+				item.Value = nil
+			}
+			out = append(out, item)
 		}
 	}
 	return out, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // GetOr reads the value under key, or answers notFound (a domain error)
@@ -25,43 +26,45 @@ func GetOr[T any](ctx context.Context, s *Store, key string, notFound error) (*T
 // what is stored there instead (nil when v was written). It is how a retried
 // create finds the record its first attempt made.
 func InsertOrGet[T any](ctx context.Context, s *Store, key string, v *T) (existing *T, err error) {
-	insertErr := s.Insert(ctx, key, v)
-	if insertErr == nil {
-		return nil, nil
-	}
-	var stored T
-	found, _, err := s.Get(ctx, key, &stored)
-	if err != nil {
-		return nil, errors.Join(insertErr, err)
-	}
-	if !found {
-		return nil, fmt.Errorf("store %s: %w", key, insertErr)
-	}
-	return &stored, nil
+	existing, _, err = InsertOrGetVersioned(ctx, s, key, v, 0)
+	return existing, err
 }
 
-// bulkChunk bounds the keys of one bulk read.
-const bulkChunk = 250
+// InsertOrGetVersioned is InsertOrGet for a key the store deletes by itself
+// after ttl (0 keeps it), answering with what is stored its ETag too, for a
+// claim that may be taken over (Save under that ETag).
+func InsertOrGetVersioned[T any](ctx context.Context, s *Store, key string, v *T, ttl time.Duration) (existing *T, etag string, err error) {
+	insertErr := s.SaveExpiring(ctx, key, v, "", ttl)
+	if insertErr == nil {
+		return nil, "", nil
+	}
+	var stored T
+	found, etag, err := s.Get(ctx, key, &stored)
+	if err != nil {
+		return nil, "", errors.Join(insertErr, err)
+	}
+	if !found {
+		return nil, "", fmt.Errorf("store %s: %w", key, insertErr)
+	}
+	return &stored, etag, nil
+}
 
-// GetAll reads many keys, at most 250 to a call to the sidecar, and
-// decodes the values of those that exist, by key.
+// GetAll reads many keys and decodes the values of those that exist, by key.
 func GetAll[T any](ctx context.Context, s *Store, keys []string) (map[string]*T, error) {
-	out := make(map[string]*T, len(keys))
-	for start := 0; start < len(keys); start += bulkChunk {
-		items, err := s.GetBulk(ctx, keys[start:min(start+bulkChunk, len(keys))])
-		if err != nil {
-			return nil, err
+	items, err := s.GetBulk(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*T, len(items))
+	for _, it := range items {
+		if it.Value == nil {
+			continue
 		}
-		for _, it := range items {
-			if it.Value == nil {
-				continue
-			}
-			var v T
-			if err := json.Unmarshal(it.Value, &v); err != nil {
-				return nil, fmt.Errorf("decode %s: %w", it.Key, err)
-			}
-			out[it.Key] = &v
+		var v T
+		if err := json.Unmarshal(it.Value, &v); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", it.Key, err)
 		}
+		out[it.Key] = &v
 	}
 	return out, nil
 }

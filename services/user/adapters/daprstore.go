@@ -171,23 +171,14 @@ func (s *DaprUserStore) Ready(ctx context.Context) error { return s.store.Ready(
 // claim makes email belong to userID, or returns ErrEmailTaken.
 func (s *DaprUserStore) claim(ctx context.Context, email, userID string) error {
 	mine := emailClaim{UserID: userID, ClaimedAt: s.now().UTC()}
-	insertErr := s.store.Insert(ctx, emailKey(email), mine)
-	if insertErr == nil {
-		return nil
-	}
-	// The insert failed: the key exists, or the store failed. Look.
-	var c emailClaim
-	found, etag, err := s.store.Get(ctx, emailKey(email), &c)
-	if err != nil {
-		return errors.Join(fmt.Errorf("claim %s: %w", email, insertErr), err)
-	}
-	if !found {
-		return fmt.Errorf("claim %s: %w", email, insertErr)
+	c, etag, err := statestore.InsertOrGetVersioned(ctx, s.store, emailKey(email), &mine, 0)
+	if c == nil || err != nil {
+		return err
 	}
 	if c.UserID == userID {
 		return nil // an earlier attempt of ours (retried by the sidecar) succeeded
 	}
-	if !s.abandoned(ctx, c, email) {
+	if !s.abandoned(ctx, *c, email) {
 		return domain.ErrEmailTaken
 	}
 	if err := s.store.Save(ctx, emailKey(email), mine, etag); err != nil {
