@@ -30,10 +30,8 @@ func (e *Edge) CatalogEvents() http.Handler {
 	c := e.cache
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ev struct {
-			ID    string    `json:"id"`
-			Topic string    `json:"topic"`
-			Time  time.Time `json:"time"`
-			Data  struct {
+			Time time.Time `json:"time"`
+			Data struct {
 				ProductID string                `json:"productId"`
 				Lines     []events.ReservedLine `json:"lines"`
 			} `json:"data"`

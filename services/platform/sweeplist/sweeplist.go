@@ -41,8 +41,10 @@ func New(store *statestore.Store, prefix string, retention time.Duration) *List 
 
 func (l *List) minutesKey() string { return MinutesKey(l.prefix) }
 
-func (l *List) key(minute int64, shard int) string {
-	return l.prefix + "|" + strconv.FormatInt(minute, 10) + "|" + strconv.Itoa(shard)
+func (l *List) key(minute int64, shard int) string { return listKey(l.prefix, minute, shard) }
+
+func listKey(prefix string, minute int64, shard int) string {
+	return prefix + "|" + strconv.FormatInt(minute, 10) + "|" + strconv.Itoa(shard)
 }
 
 // MinutesKey is the key of the minutes that have lists.
@@ -50,7 +52,7 @@ func MinutesKey(prefix string) string { return prefix + "|minutes" }
 
 // ListKey is the key of the list id goes on when added at at.
 func ListKey(prefix, id string, at time.Time) string {
-	return prefix + "|" + strconv.FormatInt(at.Unix()/60, 10) + "|" + strconv.Itoa(shardOf(id))
+	return listKey(prefix, at.Unix()/60, shardOf(id))
 }
 
 func shardOf(id string) int {
