@@ -44,6 +44,12 @@ func replicasSeeChanges(t *testing.T, run *runner.Run, gw client, admin string) 
 	}
 
 	keep()
+	// Only a replica's own sidecar may make it forget: the route asks for
+	// the app token, which a public caller does not have.
+	expect(t, "a catalog event from outside", gw2.do("POST", "/events/catalog", `{"data":{"productId":"`+id+`"}}`), 401)
+	if r := gw2.do("GET", path, ""); r.header.Get("X-Cache") != "HIT" {
+		t.Fatalf("a refused event emptied the cache: X-Cache %q", r.header.Get("X-Cache"))
+	}
 	expect(t, "update through the first replica",
 		gw.do("PUT", path, `{"name":"E2E Renamed","category":"kitchen","price":{"amount":1750,"currency":"EUR"}}`, "Authorization", admin), 200)
 	shows("an admin's write", func(r response) bool {
