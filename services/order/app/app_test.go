@@ -149,13 +149,18 @@ func (w *workflows) Notify(_ context.Context, id, event string) error {
 }
 
 type published struct {
-	mu  sync.Mutex
-	ids []string
+	mu   sync.Mutex
+	ids  []string
+	down int // the next publishes that fail, as with a broker unreachable
 }
 
 func (p *published) Publish(_ context.Context, e events.Event) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.down > 0 {
+		p.down--
+		return errors.New("broker unreachable")
+	}
 	p.ids = append(p.ids, e.ID)
 	return nil
 }
@@ -189,7 +194,8 @@ func TestPlaceIsIdempotentPerKey(t *testing.T) {
 	if o, _, _ := orders.Place(ctx, other, order("k1", 2)); o.ID == first.ID {
 		t.Fatal("another user's key collided with this one")
 	}
-	if len(pub.ids) != 2 || len(store.users["u1"]) != 1 {
+	// order.created is the checkout's to announce (its first step), not the request's.
+	if len(pub.ids) != 0 || len(store.users["u1"]) != 1 {
 		t.Fatalf("events %v, u1 orders %v", pub.ids, store.users["u1"])
 	}
 }
@@ -273,9 +279,6 @@ func TestTheSweepStartsCheckoutsAPlacementLeftUnstarted(t *testing.T) {
 	n, err := orders.SweepStarts(ctx)
 	if err != nil || n != 1 || wf.started[stranded.ID] != 1 || wf.started[placed.ID] != 2 {
 		t.Fatalf("after the grace: started %d (%v), stranded %d, placed %d", n, err, wf.started[stranded.ID], wf.started[placed.ID])
-	}
-	if !slices.Contains(pub.ids, events.TopicOrderCreated+"/"+stranded.ID) {
-		t.Errorf("the stranded order was not announced: %v", pub.ids)
 	}
 	if n, _ := orders.SweepStarts(ctx); n != 0 || len(starts.minutes) != 0 {
 		t.Errorf("a second sweep: started %d, minutes left %v", n, starts.minutes)

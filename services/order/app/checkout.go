@@ -63,13 +63,20 @@ type Sale struct {
 	Lines         []domain.Line `json:"lines"`
 	Total         *domain.Money `json:"total,omitempty"`
 	PaymentID     string        `json:"paymentId,omitempty"`
+	CreatedAt     time.Time     `json:"createdAt,omitzero"`
 	Origin
 }
 
 // SaleOf is the checkout's input for a placed order.
 func SaleOf(o *domain.Order, origin Origin) Sale {
 	return Sale{OrderID: o.ID, UserID: o.UserID, Email: o.Email, PaymentMethod: o.PaymentMethod,
-		Lines: o.Lines, Total: o.Total, PaymentID: o.PaymentID, Origin: origin}
+		Lines: o.Lines, Total: o.Total, PaymentID: o.PaymentID, CreatedAt: o.CreatedAt, Origin: origin}
+}
+
+// placed is the order as it was placed, for its order.created event.
+func (s Sale) placed() *domain.Order {
+	return &domain.Order{ID: s.OrderID, UserID: s.UserID, Email: s.Email, PaymentMethod: s.PaymentMethod,
+		Lines: s.Lines, Total: s.Total, Status: domain.StatusPending, CreatedAt: s.CreatedAt, UpdatedAt: s.CreatedAt}
 }
 
 // Origin is the request that placed the order: its request ID and W3C
@@ -239,6 +246,13 @@ func stop(s Sale, reason string) (Outcome, error) { return Outcome{Reason: reaso
 // holds their stock, then records the order reserved with its prices. A
 // retry gets the first prices: the reservation keeps them.
 func (c *Checkout) reserve(ctx context.Context, s Sale) (Outcome, error) {
+	// The order is announced as created here, from the step's input, and
+	// again by every retry: the step, unlike the request that placed the
+	// order, is retried until it succeeds, so the announcement cannot be
+	// lost between the order's insert and a crash.
+	if err := announce(ctx, c.events, events.TopicOrderCreated, s.placed()); err != nil {
+		return Outcome{}, err
+	}
 	var (
 		wg        sync.WaitGroup
 		exists    bool
@@ -331,11 +345,13 @@ func (c *Checkout) move(ctx context.Context, s Sale, to domain.Status, note stri
 			c.cfg.Metrics.Shipped(o.CreatedAt, o.UpdatedAt)
 		}
 	}
-	switch to {
-	case domain.StatusPaid:
-		announce(ctx, c.events, events.TopicOrderPaid, o)
-	case domain.StatusShipped:
-		announce(ctx, c.events, events.TopicOrderShipped, o)
+	// Announced on every run, not only the one that moved the order: a
+	// retry after a failed publish announces what the first run committed.
+	topic := map[domain.Status]string{domain.StatusPaid: events.TopicOrderPaid, domain.StatusShipped: events.TopicOrderShipped}[to]
+	if topic != "" {
+		if err := announce(ctx, c.events, topic, o); err != nil {
+			return Outcome{}, err
+		}
 	}
 	return done(s)
 }
@@ -393,8 +409,7 @@ func (c *Checkout) Compensate(ctx context.Context, in Compensation) error {
 	if cancelled {
 		c.cfg.Metrics.Cancelled(cmp.Or(in.Cause, "other"))
 	}
-	announce(ctx, c.events, events.TopicOrderCancelled, o)
-	return nil
+	return announce(ctx, c.events, events.TopicOrderCancelled, o)
 }
 
 // ErrNothingToRefund means the order's payment has nothing left to give

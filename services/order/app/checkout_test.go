@@ -220,7 +220,8 @@ func TestCheckoutShipsAPaidOrder(t *testing.T) {
 	}
 	// Events may repeat when a step runs twice; consumers dedupe by event ID.
 	id := got.ID
-	if want := []string{"order.paid/" + id, "order.paid/" + id, "order.shipped/" + id, "order.shipped/" + id}; !slices.Equal(fx.pub.ids, want) {
+	if want := []string{"order.created/" + id, "order.created/" + id, "order.paid/" + id, "order.paid/" + id,
+		"order.shipped/" + id, "order.shipped/" + id}; !slices.Equal(fx.pub.ids, want) {
 		t.Errorf("events %v", fx.pub.ids)
 	}
 	if fx.s.refunds != 0 || fx.s.releases != 0 {
@@ -358,4 +359,31 @@ func requestCancel(fx fixture) {
 		o.CancelRequested = true
 		return true, nil
 	})
+}
+
+// A step whose event could not be published fails, though its change
+// stands; its retry finds the change made and announces it.
+func TestAStepWhoseEventWasNotPublishedFailsAndItsRetryAnnouncesIt(t *testing.T) {
+	fx := checkout(t, shop())
+	sale := app.SaleOf(fx.order, app.Origin{})
+	ship := fx.flow.c.Steps()[app.StepShip]
+	if _, err := fx.flow.c.Steps()[app.StepReserve](ctx, sale); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.flow.c.Steps()[app.StepPay](ctx, sale); err != nil {
+		t.Fatal(err)
+	}
+	fx.pub.down = 1
+	if _, err := ship(ctx, sale); err == nil {
+		t.Fatal("the step succeeded though its event was not published")
+	}
+	if got, _ := fx.store.Get(ctx, fx.order.ID); got.Status != domain.StatusShipped {
+		t.Fatalf("the change should stand: %s", got.Status)
+	}
+	if out, err := ship(ctx, sale); err != nil || !out.OK {
+		t.Fatalf("retry: %+v %v", out, err)
+	}
+	if want := "order.shipped/" + fx.order.ID; fx.pub.ids[len(fx.pub.ids)-1] != want {
+		t.Errorf("last event %v, want %s", fx.pub.ids, want)
+	}
 }

@@ -86,8 +86,7 @@ func (svc *Orders) Place(ctx context.Context, who identity.Principal, in PlaceIn
 		return nil, false, fmt.Errorf("start checkout of %s: %w", o.ID, err)
 	}
 	if !replayed {
-		svc.metrics.Placed()
-		announce(ctx, svc.events, events.TopicOrderCreated, o)
+		svc.metrics.Placed() // order.created is announced by the checkout's first step
 	}
 	return o, replayed, nil
 }
@@ -214,7 +213,7 @@ func (svc *Orders) SetStatus(ctx context.Context, who identity.Principal, id str
 	}
 }
 
-func announce(ctx context.Context, pub EventPublisher, topic string, o *domain.Order) {
+func announce(ctx context.Context, pub EventPublisher, topic string, o *domain.Order) error {
 	lines := make([]events.OrderLine, len(o.Lines))
 	for i, l := range o.Lines {
 		lines[i] = events.OrderLine{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity}
@@ -227,14 +226,14 @@ func announce(ctx context.Context, pub EventPublisher, topic string, o *domain.O
 	if o.Total != nil {
 		e.Total = events.Money(*o.Total)
 	}
-	events.Announce(ctx, pub, events.Event{ID: topic + "/" + o.ID, Topic: topic, Subject: o.ID, Data: e})
+	return events.Announce(ctx, pub, events.Event{ID: topic + "/" + o.ID, Topic: topic, Subject: o.ID, Data: e})
 }
 
 // SweepStarts starts the checkout of every order written down more than
 // StartGrace ago that is still pending without one (its placement died
-// between storing it and starting the checkout), announcing it as created
-// too, since that announcement came after. Minutes whose orders all have
-// their checkout are dropped. It answers how many checkouts it started.
+// between storing it and starting the checkout). Minutes whose orders all
+// have their checkout are dropped. It answers how many checkouts it
+// started. (The checkout's first step announces the order as created.)
 func (svc *Orders) SweepStarts(ctx context.Context) (int, error) {
 	before := svc.now().Add(-StartGrace)
 	minutes, err := svc.starts.Before(ctx, before)
@@ -260,7 +259,6 @@ func (svc *Orders) SweepStarts(ctx context.Context) (int, error) {
 				started++
 				logging.FromContext(ctx).Warn("started the checkout of an order whose placement died before starting it",
 					zap.String("order_id", o.ID), zap.Time("created_at", o.CreatedAt))
-				announce(ctx, svc.events, events.TopicOrderCreated, o)
 			}
 		}
 		// An order missing here was never stored: its placement failed

@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -91,7 +92,9 @@ func (ps *Payments) Charge(ctx context.Context, req ChargeRequest) (p *domain.Pa
 			return nil, false, domain.ErrMismatch
 		}
 		if existing.Status != domain.StatusPending {
-			return existing, true, nil
+			// Announced again: the request that decided may have died, or
+			// failed to publish, after its commit; consumers drop the copy.
+			return existing, true, ps.announceOutcome(ctx, existing)
 		}
 		p = existing
 	}
@@ -123,17 +126,23 @@ func (ps *Payments) Charge(ctx context.Context, req ChargeRequest) (p *domain.Pa
 		return nil, false, err
 	}
 	if !decided {
-		return p, true, nil // a concurrent request decided first
+		return p, true, ps.announceOutcome(ctx, p) // a concurrent request decided first
 	}
-	switch p.Status {
-	case domain.StatusSucceeded:
-		ps.announce(ctx, events.TopicPaymentCompleted, events.TopicPaymentCompleted+"/"+p.ID, p)
-	case domain.StatusDeclined:
-		ps.announce(ctx, events.TopicPaymentFailed, events.TopicPaymentFailed+"/"+p.ID, p)
-	default:
+	if p.Status == domain.StatusPending {
 		return p, false, ErrUnavailable
 	}
-	return p, false, nil
+	return p, false, ps.announceOutcome(ctx, p)
+}
+
+// announceOutcome announces a decided charge: completed or failed.
+func (ps *Payments) announceOutcome(ctx context.Context, p *domain.Payment) error {
+	switch p.Status {
+	case domain.StatusSucceeded:
+		return ps.announce(ctx, events.TopicPaymentCompleted, events.TopicPaymentCompleted+"/"+p.ID, p)
+	case domain.StatusDeclined:
+		return ps.announce(ctx, events.TopicPaymentFailed, events.TopicPaymentFailed+"/"+p.ID, p)
+	}
+	return nil
 }
 
 // Get returns a payment.
@@ -143,12 +152,9 @@ func (ps *Payments) Get(ctx context.Context, id string) (*domain.Payment, error)
 
 // Refund gives back amount (0: all that is left) under key, once per key.
 func (ps *Payments) Refund(ctx context.Context, id, key string, amount int64) (*domain.Payment, error) {
-	changed := false
 	refund := func() (*domain.Payment, error) {
 		return ps.store.Update(ctx, id, func(p *domain.Payment) (bool, error) {
-			c, err := p.AddRefund(key, amount, ps.now())
-			changed = c
-			return c, err
+			return p.AddRefund(key, amount, ps.now())
 		})
 	}
 	p, err := refund()
@@ -164,15 +170,19 @@ func (ps *Payments) Refund(ctx context.Context, id, key string, amount int64) (*
 	if err != nil {
 		return nil, err
 	}
-	if changed {
-		ps.announce(ctx, events.TopicPaymentRefunded,
-			events.TopicPaymentRefunded+"/"+p.ID+"/"+strconv.Itoa(len(p.Refunds)), p)
+	// Announced by a repeat too: the request that refunded may have died,
+	// or failed to publish, after its commit. Its ID is the refund's place.
+	if n := slices.IndexFunc(p.Refunds, func(r domain.Refund) bool { return r.Key == key }); n >= 0 {
+		id := events.TopicPaymentRefunded + "/" + p.ID + "/" + strconv.Itoa(n+1)
+		if err := ps.announce(ctx, events.TopicPaymentRefunded, id, p); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
 
-func (ps *Payments) announce(ctx context.Context, topic, id string, p *domain.Payment) {
-	events.Announce(ctx, ps.events, events.Event{ID: id, Topic: topic, Subject: p.OrderID, Data: events.PaymentEvent{
+func (ps *Payments) announce(ctx context.Context, topic, id string, p *domain.Payment) error {
+	return events.Announce(ctx, ps.events, events.Event{ID: id, Topic: topic, Subject: p.OrderID, Data: events.PaymentEvent{
 		PaymentID: p.ID, OrderID: p.OrderID, Email: p.Email, Amount: events.Money(p.Amount),
 		Refunded: events.Money{Amount: p.Refunded, Currency: p.Amount.Currency},
 		Status:   string(p.Status), Reason: p.Reason, At: p.UpdatedAt,

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -109,9 +110,17 @@ func TestChargeOncePerOrder(t *testing.T) {
 	if _, _, err := ps.Charge(ctx, charge("o1", "visa", 600)); !errors.Is(err, domain.ErrMismatch) {
 		t.Fatalf("other amount under one order: %v", err)
 	}
-	if len(rec.ids) != 1 || rec.ids[0] != "payment.completed/pay_o1" {
+	// The repeat announces again (its first announcement may have been
+	// lost); consumers drop the copy by its ID.
+	if d := distinct(rec.ids); len(d) != 1 || d[0] != "payment.completed/pay_o1" || len(rec.ids) != 2 {
 		t.Fatalf("events %v", rec.ids)
 	}
+}
+
+func distinct(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func TestConcurrentChargesDecideOnce(t *testing.T) {
@@ -123,7 +132,7 @@ func TestConcurrentChargesDecideOnce(t *testing.T) {
 	}
 	wg.Wait()
 	p, _ := ps.Get(ctx, "pay_o1")
-	if p.Attempts != 1 || len(rec.ids) != 1 {
+	if p.Attempts != 1 || len(distinct(rec.ids)) != 1 {
 		t.Fatalf("attempts %d, events %v: want one decision", p.Attempts, rec.ids)
 	}
 }
@@ -156,13 +165,8 @@ func TestDeclineAndRefund(t *testing.T) {
 			t.Fatalf("refund: %+v %v", p, err)
 		}
 	}
-	refunds := 0
-	for _, id := range rec.ids {
-		if id == "payment.refunded/pay_o2/1" {
-			refunds++
-		}
-	}
-	if refunds != 1 {
+	want := []string{"payment.completed/pay_o2", "payment.failed/pay_o1", "payment.refunded/pay_o2/1"}
+	if !slices.Equal(distinct(rec.ids), want) {
 		t.Fatalf("events %v", rec.ids)
 	}
 }

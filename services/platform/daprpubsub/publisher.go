@@ -11,6 +11,7 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/tracecontext"
 )
 
@@ -51,7 +52,9 @@ func (p *Publisher) Publish(ctx context.Context, e events.Event) error {
 		dapr.PublishEventWithContentType("application/json"),
 		dapr.PublishEventWithMetadata(meta))
 	if err != nil {
-		return fmt.Errorf("publish %s (id %s) to %s: %w", e.Topic, e.ID, p.pubsub, err)
+		// The broker did not take it: the caller's retry may succeed, so
+		// HTTP ports answer 503 (sidecar.ErrUnavailable).
+		return fmt.Errorf("publish %s (id %s) to %s: %w: %w", e.Topic, e.ID, p.pubsub, sidecar.ErrUnavailable, err)
 	}
 	return nil
 }

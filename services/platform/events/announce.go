@@ -24,15 +24,21 @@ type publisher interface {
 	Publish(ctx context.Context, e Event) error
 }
 
-// Announce publishes e after the state change it reports has committed. The
-// change stands even if publishing fails (the sidecar has already retried per
-// the Resiliency spec); the failure is logged with the event ID so it can be
-// found and replayed. See contracts/events.md, "Delivery guarantees".
-// Publishing is detached from ctx's cancellation: a client that hangs up
-// after the commit must not cancel the event.
-func Announce(ctx context.Context, p publisher, e Event) {
+// Announce publishes e after the state change it reports has committed.
+// The change stands even if publishing fails (the sidecar has already
+// retried per the Resiliency spec), so the error is the caller's to act
+// on: a step that a durable caller retries (a workflow activity, a sweep)
+// fails, and its retry finds the change made and announces it again under
+// the same event ID, which consumers drop as a duplicate. That is how an
+// event outlives a crash or a broker outage between commit and publish;
+// see the README's "Failure model". Publishing is detached from ctx's
+// cancellation: a client that hangs up after the commit must not cancel
+// the event.
+func Announce(ctx context.Context, p publisher, e Event) error {
 	if err := p.Publish(context.WithoutCancel(ctx), e); err != nil {
-		logging.FromContext(ctx).Error("event not published; the state change stands",
+		logging.FromContext(ctx).Warn("event not published yet; the state change stands and its step will announce it again",
 			zap.String("event_id", e.ID), zap.String("topic", e.Topic), zap.Error(err))
+		return err
 	}
+	return nil
 }

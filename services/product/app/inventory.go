@@ -106,6 +106,13 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 			return Outcome{}, domain.ErrReservationMismatch
 		}
 		if existing.Status != domain.StatusPending {
+			// Announced again: the request that reserved may have died, or
+			// failed to publish, after its commit; consumers drop the copy.
+			if existing.Status == domain.StatusReserved {
+				if err := inv.announce(ctx, events.TopicInventoryReserved, existing, ""); err != nil {
+					return Outcome{}, err
+				}
+			}
 			return Outcome{Reservation: existing, Replayed: true}, nil
 		}
 		// Pending: a concurrent request, or one that crashed mid-way. Holds are
@@ -170,9 +177,13 @@ func (inv *Inventory) Reserve(ctx context.Context, orderID string, lines []domai
 		}
 		return Outcome{Reservation: final, Replayed: true}, nil
 	}
-	inv.announce(ctx, events.TopicInventoryReserved, final, "")
+	if err := inv.announce(ctx, events.TopicInventoryReserved, final, ""); err != nil {
+		return Outcome{}, err
+	}
+	// A low-stock alert is a hint computed from this call's stock change:
+	// a retry does not see the change again, so a lost one is not repeated.
 	for _, l := range low {
-		events.Announce(ctx, inv.events, events.Event{
+		_ = events.Announce(ctx, inv.events, events.Event{
 			ID:    events.TopicInventoryLowStock + "/" + l.ProductID + "/" + orderID,
 			Topic: events.TopicInventoryLowStock, Subject: l.ProductID,
 			Data: events.LowStock{ProductID: l.ProductID, Available: l.Quantity, Threshold: lowStock, At: inv.now().UTC()},
@@ -224,8 +235,11 @@ func (inv *Inventory) returnCommitted(ctx context.Context, orderID string) (*dom
 	if err != nil {
 		return nil, err
 	}
+	if r.Status == domain.StatusReturned {
+		return r, inv.announce(ctx, events.TopicInventoryReleased, r, "returned") // returned meanwhile
+	}
 	if r.Status != domain.StatusReturning {
-		return r, nil // returned meanwhile
+		return r, nil
 	}
 	for _, l := range r.Lines {
 		if _, _, err := inv.stock.UpdateStock(ctx, l.ProductID, func(s *domain.Stock) (bool, error) {
@@ -241,8 +255,7 @@ func (inv *Inventory) returnCommitted(ctx context.Context, orderID string) (*dom
 	if err != nil {
 		return nil, err
 	}
-	inv.announce(ctx, events.TopicInventoryReleased, r, "returned")
-	return r, nil
+	return r, inv.announce(ctx, events.TopicInventoryReleased, r, "returned")
 }
 
 // Expire is Release for a reservation whose time is up; the sweep calls it.
@@ -275,8 +288,11 @@ func (inv *Inventory) close(ctx context.Context, orderID string, claim, done dom
 	if err != nil {
 		return nil, err
 	}
+	if r.Status == done {
+		return r, inv.announce(ctx, events.TopicInventoryReleased, r, reason) // done before: announced again
+	}
 	if r.Status != claim {
-		return r, nil // already released, expired or rejected: nothing to do
+		return r, nil // closed another way (expired, released, rejected): that way announced it
 	}
 	if err := inv.releaseLines(ctx, orderID, r.Lines); err != nil {
 		return nil, err // stays releasing/expiring: a retry resumes
@@ -288,8 +304,7 @@ func (inv *Inventory) close(ctx context.Context, orderID string, claim, done dom
 	if err != nil {
 		return nil, err
 	}
-	inv.announce(ctx, events.TopicInventoryReleased, r, reason)
-	return r, nil
+	return r, inv.announce(ctx, events.TopicInventoryReleased, r, reason)
 }
 
 // Commit turns an order's holds into sales once it is paid. Committing twice succeeds.
@@ -301,7 +316,7 @@ func (inv *Inventory) Commit(ctx context.Context, orderID string) (*domain.Reser
 		return nil, err
 	}
 	if r.Status == domain.StatusCommitted {
-		return r, nil
+		return r, inv.announce(ctx, events.TopicInventoryCommitted, r, "") // committed before: announced again
 	}
 	for _, l := range r.Lines {
 		if _, _, err := inv.stock.UpdateStock(ctx, l.ProductID, func(s *domain.Stock) (bool, error) {
@@ -317,8 +332,7 @@ func (inv *Inventory) Commit(ctx context.Context, orderID string) (*domain.Reser
 	if err != nil {
 		return nil, err
 	}
-	inv.announce(ctx, events.TopicInventoryCommitted, r, "")
-	return r, nil
+	return r, inv.announce(ctx, events.TopicInventoryCommitted, r, "")
 }
 
 // releaseLines gives back the order's holds on lines. On error some holds
@@ -336,7 +350,7 @@ func (inv *Inventory) releaseLines(ctx context.Context, orderID string, lines []
 	return errors.Join(errs...)
 }
 
-func (inv *Inventory) announce(ctx context.Context, topic string, r *domain.Reservation, reason string) {
+func (inv *Inventory) announce(ctx context.Context, topic string, r *domain.Reservation, reason string) error {
 	lines := make([]events.ReservedLine, len(r.Lines))
 	for i, l := range r.Lines {
 		lines[i] = events.ReservedLine{ProductID: l.ProductID, Quantity: l.Quantity}
@@ -345,7 +359,7 @@ func (inv *Inventory) announce(ctx context.Context, topic string, r *domain.Rese
 	if topic == events.TopicInventoryReserved {
 		data.ExpiresAt = r.ExpiresAt
 	}
-	events.Announce(ctx, inv.events, events.Event{
+	return events.Announce(ctx, inv.events, events.Event{
 		ID: topic + "/" + r.OrderID, Topic: topic, Subject: r.OrderID, Data: data,
 	})
 }

@@ -147,12 +147,17 @@ func (p *published) Publish(_ context.Context, e events.Event) error {
 	return nil
 }
 
+// topics counts the distinct events per topic: a repeated call announces
+// again under the same ID, and consumers drop the copy.
 func (p *published) topics() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := map[string]int{}
+	out, seen := map[string]int{}, map[string]bool{}
 	for _, e := range p.all {
-		out[e.Topic]++
+		if !seen[e.ID] {
+			seen[e.ID] = true
+			out[e.Topic]++
+		}
 	}
 	return out
 }
