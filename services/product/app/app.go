@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/product/domain"
 )
 
@@ -53,6 +54,16 @@ type Products interface {
 // products without a stock record are absent from the answer.
 type StockReader interface {
 	Stocks(ctx context.Context, productIDs []string) (map[string]*domain.Stock, error)
+}
+
+// Announcer writes an event down before the change it reports and
+// publishes it once the change committed (package outbox): for changes an
+// API request makes, which no one may retry.
+type Announcer interface {
+	Expect(ctx context.Context, e events.Event) (outbox.Ticket, error)
+	Announce(ctx context.Context, t outbox.Ticket, e events.Event)
+	// Forget crosses off a ticket whose change was refused (cause).
+	Forget(ctx context.Context, t outbox.Ticket, cause error)
 }
 
 // EventPublisher publishes domain events.

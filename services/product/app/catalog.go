@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"errors"
+
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/product/domain"
 )
@@ -14,7 +16,7 @@ type Catalog struct {
 	store  CatalogStore
 	stock  StockStore
 	reader CatalogReader
-	events EventPublisher
+	events Announcer
 	newID  func() string
 	now    func() time.Time
 }
@@ -28,7 +30,7 @@ type CatalogConfig struct {
 }
 
 // NewCatalog returns the catalog use cases.
-func NewCatalog(store CatalogStore, stock StockStore, reader CatalogReader, pub EventPublisher, cfg CatalogConfig) *Catalog {
+func NewCatalog(store CatalogStore, stock StockStore, reader CatalogReader, pub Announcer, cfg CatalogConfig) *Catalog {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -67,11 +69,17 @@ func (c *Catalog) Create(ctx context.Context, f domain.ProductFields, stock int6
 	if err != nil {
 		return ProductView{}, err
 	}
-	if err := c.store.Create(ctx, p, stock); err != nil {
+	v := ProductView{Product: p, Available: stock}
+	e := changed(events.TopicProductCreated, events.TopicProductCreated+"/"+p.ID, v)
+	ticket, err := c.events.Expect(ctx, e)
+	if err != nil {
 		return ProductView{}, err
 	}
-	v := ProductView{Product: p, Available: stock}
-	events.Announce(ctx, c.events, changed(events.TopicProductCreated, events.TopicProductCreated+"/"+p.ID, v))
+	if err := c.store.Create(ctx, p, stock); err != nil {
+		c.events.Forget(ctx, ticket, err)
+		return ProductView{}, err
+	}
+	c.events.Announce(ctx, ticket, e)
 	return v, nil
 }
 
@@ -85,33 +93,71 @@ func (c *Catalog) Replace(ctx context.Context, id string, f domain.ProductFields
 			return ProductView{}, err
 		}
 	}
+	// Its version is known once written; the ticket names the product.
+	ticket, err := c.events.Expect(ctx, events.Event{Topic: events.TopicProductUpdated, Subject: id})
+	if err != nil {
+		return ProductView{}, err
+	}
 	if stock != nil {
 		// A stock count set by an admin; open reservations keep their holds.
 		if _, _, err := c.stock.UpdateStock(ctx, id, func(s *domain.Stock) (bool, error) { return s.Set(*stock), nil }); err != nil {
+			c.events.Forget(ctx, ticket, err)
 			return ProductView{}, err
 		}
 	}
 	p, s, err := c.store.Update(ctx, id, func(p *domain.Product) error { return p.Replace(f, c.now()) })
 	if err != nil {
+		if stock == nil { // else the stock changed: the sweep announces it
+			c.events.Forget(ctx, ticket, err)
+		}
 		return ProductView{}, err
 	}
 	v := ProductView{Product: p, Available: s.Available}
-	id = events.TopicProductUpdated + "/" + p.ID + "/" + strconv.FormatInt(p.Version, 10)
-	events.Announce(ctx, c.events, changed(events.TopicProductUpdated, id, v))
+	c.events.Announce(ctx, ticket, updated(v))
 	return v, nil
+}
+
+func updated(v ProductView) events.Event {
+	return changed(events.TopicProductUpdated, events.TopicProductUpdated+"/"+v.ID+"/"+strconv.FormatInt(v.Version, 10), v)
 }
 
 // Delete removes a product that no open reservation holds.
 func (c *Catalog) Delete(ctx context.Context, id string) error {
-	p, err := c.store.Delete(ctx, id)
+	e := events.Event{
+		ID: events.TopicProductDeleted + "/" + id, Topic: events.TopicProductDeleted, Subject: id,
+		Data: events.ProductDeleted{ProductID: id, At: c.now().UTC()},
+	}
+	ticket, err := c.events.Expect(ctx, e)
 	if err != nil {
 		return err
 	}
-	events.Announce(ctx, c.events, events.Event{
-		ID: events.TopicProductDeleted + "/" + p.ID, Topic: events.TopicProductDeleted, Subject: p.ID,
-		Data: events.ProductDeleted{ProductID: p.ID, At: c.now().UTC()},
-	})
+	if _, err := c.store.Delete(ctx, id); err != nil {
+		c.events.Forget(ctx, ticket, err)
+		return err
+	}
+	c.events.Announce(ctx, ticket, e)
 	return nil
+}
+
+// Restate answers what a product an event was expected for looks like
+// now, for the outbox's sweep: its deletion if it is gone and a deletion
+// was expected, else its current state under its current version.
+func (c *Catalog) Restate(ctx context.Context, expected events.Event) (events.Event, bool, error) {
+	v, err := c.Get(ctx, expected.Subject)
+	gone := errors.Is(err, domain.ErrNotFound)
+	switch {
+	case gone:
+		return expected, expected.Topic == events.TopicProductDeleted, nil
+	case err != nil:
+		return events.Event{}, false, err
+	case expected.Topic == events.TopicProductDeleted:
+		return events.Event{}, false, nil // the deletion did not happen
+	case expected.Topic == events.TopicProductCreated:
+		return expected, true, nil
+	}
+	// An update that did not happen restates the last one, under the ID
+	// it was announced with: a copy consumers drop.
+	return updated(v), true, nil
 }
 
 func changed(topic, id string, v ProductView) events.Event {

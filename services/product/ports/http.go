@@ -15,6 +15,7 @@ import (
 	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/platform/problem"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/validate"
@@ -29,11 +30,17 @@ type HTTP struct {
 	v         *validate.Validator
 	// inventoryCallers may call /inventory (the order service).
 	inventoryCallers []string
+	outbox           Sweeper
+}
+
+// Sweeper is the outbox's sweep (package outbox).
+type Sweeper interface {
+	Sweep(ctx context.Context) (int, error)
 }
 
 // NewHTTP returns the handlers.
-func NewHTTP(c *app.Catalog, inv *app.Inventory, v *validate.Validator, inventoryCallers []string) *HTTP {
-	return &HTTP{catalog: c, inventory: inv, v: v, inventoryCallers: inventoryCallers}
+func NewHTTP(c *app.Catalog, inv *app.Inventory, v *validate.Validator, inventoryCallers []string, box Sweeper) *HTTP {
+	return &HTTP{catalog: c, inventory: inv, v: v, inventoryCallers: inventoryCallers, outbox: box}
 }
 
 // Register adds the routes to r.
@@ -273,8 +280,12 @@ func (h *HTTP) commit(w http.ResponseWriter, r *http.Request) {
 }
 
 // job does the jobs this app scheduled (daprjobs.Route): the expiry sweep,
-// and the per-order expiry jobs scheduled before it.
+// the outbox's sweep, and the per-order expiry jobs scheduled before them.
 func (h *HTTP) job(ctx context.Context, name string) (any, bool, error) {
+	if name == outbox.SweepJob {
+		n, err := h.outbox.Sweep(ctx)
+		return map[string]int{"published": n}, true, err
+	}
 	if name == app.SweepJob {
 		n, err := h.inventory.SweepExpired(ctx)
 		return map[string]int{"expired": n}, true, err

@@ -16,9 +16,11 @@ import (
 	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/daprpubsub"
+	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/platform/validate"
@@ -48,6 +50,9 @@ type Config struct {
 	// ExpirySweep: how often reservations past their time are looked for and
 	// expired (a recurring Dapr job), so one expires at most this long late.
 	ExpirySweep time.Duration `env:"EXPIRY_SWEEP" default:"30s" validate:"min=1s,max=1h"`
+	// OutboxSweep: how often events that catalog requests left unpublished
+	// (a crash, a broker outage) are looked for (a recurring Dapr job).
+	OutboxSweep time.Duration `env:"OUTBOX_SWEEP" default:"30s" validate:"min=1s,max=1h"`
 	// LowStockThreshold: inventory.low-stock is published when available stock falls below it.
 	LowStockThreshold int64 `env:"LOW_STOCK_THRESHOLD" default:"5" validate:"min=0"`
 	// IndexRefresh is how often the catalog index is re-read, i.e. how soon
@@ -86,7 +91,11 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	defer p.client.Close()
 	publisher := daprpubsub.NewPublisher(p.client, cfg.PubSub, cfg.AppID)
 
-	catalog := app.NewCatalog(p.catalog, p.catalog, p.index, publisher,
+	var catalog *app.Catalog
+	box := outbox.New(p.store, publisher, func(ctx context.Context, e events.Event) (events.Event, bool, error) {
+		return catalog.Restate(ctx, e)
+	}, nil)
+	catalog = app.NewCatalog(p.catalog, p.catalog, p.index, box,
 		app.CatalogConfig{NewID: func() string { return uuid.Must(uuid.NewV7()).String() }})
 	inventory := app.NewInventory(p.catalog, p.catalog, p.index, adapters.NewDaprReservations(p.store), publisher,
 		app.InventoryConfig{TTL: cfg.ReservationTTL, LowStockThreshold: cfg.LowStockThreshold})
@@ -108,7 +117,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	// must not serve a half-imported catalog.
 	catalogLoaded := health.NewFlag("catalog not loaded yet")
 	router := httpapi.NewRouter()
-	ports.NewHTTP(catalog, inventory, validate.New(), cfg.InventoryCallers).Register(router)
+	ports.NewHTTP(catalog, inventory, validate.New(), cfg.InventoryCallers, box).Register(router)
 	ready := health.Checks{"catalog": catalogLoaded.Check, "state-store": p.store.Ready}
 
 	loadCatalog := httpserver.StartupTask{
@@ -133,6 +142,9 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 					zap.Duration("took", time.Since(start)))
 			}
 			if err := daprjobs.Recurring(ctx, p.client, app.SweepJob, cfg.ExpirySweep); err != nil {
+				return err
+			}
+			if err := daprjobs.Recurring(ctx, p.client, outbox.SweepJob, cfg.OutboxSweep); err != nil {
 				return err
 			}
 			catalogLoaded.Set()

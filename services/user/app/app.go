@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/platform/token"
 	"github.com/daprshop/user/domain"
 )
@@ -64,9 +65,15 @@ type LoginThrottle interface {
 	Reset(ctx context.Context, key string) error
 }
 
-// EventPublisher publishes domain events.
-type EventPublisher interface {
-	Publish(ctx context.Context, e events.Event) error
+// Announcer writes an event down before the change it reports and
+// publishes it once the change committed (package outbox): a request's
+// client may never retry, so nothing else would.
+type Announcer interface {
+	Expect(ctx context.Context, e events.Event) (outbox.Ticket, error)
+	Announce(ctx context.Context, t outbox.Ticket, e events.Event)
+	// Forget crosses off a ticket whose change changed nothing (cause
+	// nil) or was refused.
+	Forget(ctx context.Context, t outbox.Ticket, cause error)
 }
 
 // IDGenerator returns new account IDs.

@@ -20,7 +20,7 @@ type Service struct {
 	repo       Repository
 	hasher     PasswordHasher
 	tokens     TokenIssuer
-	events     EventPublisher
+	events     Announcer
 	newID      IDGenerator
 	now        func() time.Time
 	adminEmail string
@@ -37,7 +37,7 @@ type Deps struct {
 	Repo   Repository
 	Hasher PasswordHasher
 	Tokens TokenIssuer
-	Events EventPublisher
+	Events Announcer
 	NewID  IDGenerator
 	Now    func() time.Time
 	// Refresh keeps refresh tokens, which live for RefreshTTL.
@@ -115,13 +115,19 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*domain.User,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.Create(ctx, u); err != nil {
-		return nil, err
-	}
-	events.Announce(ctx, s.events, events.Event{
+	e := events.Event{
 		ID: events.TopicUserRegistered + "/" + u.ID, Topic: events.TopicUserRegistered, Subject: u.ID,
 		Data: events.UserRegistered{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, RegisteredAt: u.CreatedAt},
-	})
+	}
+	ticket, err := s.events.Expect(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.repo.Create(ctx, u); err != nil {
+		s.events.Forget(ctx, ticket, err)
+		return nil, err
+	}
+	s.events.Announce(ctx, ticket, e)
 	return u, nil
 }
 
@@ -187,6 +193,11 @@ func (s *Service) Update(ctx context.Context, who identity.Principal, id string,
 	// Acting on your own account with a credential change needs proof you hold it.
 	needsProof := who.UserID == id && (in.Email != nil || in.Password != nil)
 
+	// Its version is known once written; the ticket names the account.
+	ticket, err := s.events.Expect(ctx, events.Event{Topic: events.TopicUserUpdated, Subject: id})
+	if err != nil {
+		return nil, err
+	}
 	var changed []string
 	u, err := s.repo.Update(ctx, id, func(u *domain.User) error {
 		changed = changed[:0] // the repository may retry
@@ -231,18 +242,45 @@ func (s *Service) Update(ctx context.Context, who identity.Principal, id string,
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || len(changed) == 0 {
+		s.events.Forget(ctx, ticket, err)
+		return u, err
 	}
-	if len(changed) > 0 {
-		events.Announce(ctx, s.events, events.Event{
-			ID:    events.TopicUserUpdated + "/" + u.ID + "/" + strconv.FormatInt(u.Version, 10),
-			Topic: events.TopicUserUpdated, Subject: u.ID,
-			Data: events.UserUpdated{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role,
-				Changed: changed, Version: u.Version, UpdatedAt: u.UpdatedAt},
-		})
-	}
+	s.events.Announce(ctx, ticket, updated(u, changed))
 	return u, nil
+}
+
+// updated is u's user.updated event; changed is nil when not known (a
+// restated update).
+func updated(u *domain.User, changed []string) events.Event {
+	return events.Event{
+		ID:    events.TopicUserUpdated + "/" + u.ID + "/" + strconv.FormatInt(u.Version, 10),
+		Topic: events.TopicUserUpdated, Subject: u.ID,
+		Data: events.UserUpdated{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role,
+			Changed: changed, Version: u.Version, UpdatedAt: u.UpdatedAt},
+	}
+}
+
+// Restate answers what an account an event was expected for looks like
+// now, for the outbox's sweep: its deletion if it is gone and a deletion
+// was expected, its registration if it exists and that was expected, else
+// its current state under its current version.
+func (s *Service) Restate(ctx context.Context, expected events.Event) (events.Event, bool, error) {
+	u, err := s.repo.Get(ctx, expected.Subject)
+	gone := errors.Is(err, domain.ErrNotFound)
+	switch {
+	case gone:
+		return expected, expected.Topic == events.TopicUserDeleted, nil
+	case err != nil:
+		return events.Event{}, false, err
+	case expected.Topic == events.TopicUserDeleted:
+		return events.Event{}, false, nil // the deletion did not happen
+	case expected.Topic == events.TopicUserRegistered:
+		return expected, true, nil
+	}
+	// An update that did not happen restates the last one, under the ID
+	// it was announced with: a copy consumers drop.
+	return updated(u, nil), true, nil
 }
 
 // Delete removes an account (owner or admin) and publishes user.deleted.
@@ -250,13 +288,22 @@ func (s *Service) Delete(ctx context.Context, who identity.Principal, id string)
 	if !who.CanAccess(id) {
 		return domain.ErrForbidden
 	}
-	u, err := s.repo.Delete(ctx, id)
+	u, err := s.repo.Get(ctx, id)
 	if err != nil {
 		return err
 	}
-	events.Announce(ctx, s.events, events.Event{
+	e := events.Event{
 		ID: events.TopicUserDeleted + "/" + u.ID, Topic: events.TopicUserDeleted, Subject: u.ID,
 		Data: events.UserDeleted{UserID: u.ID, Email: u.Email, DeletedAt: s.now().UTC()},
-	})
+	}
+	ticket, err := s.events.Expect(ctx, e)
+	if err != nil {
+		return err
+	}
+	if _, err := s.repo.Delete(ctx, id); err != nil {
+		s.events.Forget(ctx, ticket, err)
+		return err
+	}
+	s.events.Announce(ctx, ticket, e)
 	return nil
 }

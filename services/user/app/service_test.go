@@ -13,6 +13,7 @@ import (
 	"github.com/daprshop/platform/fakeclock"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/invalid"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/platform/token"
 	"github.com/daprshop/user/adapters"
 	"github.com/daprshop/user/app"
@@ -40,12 +41,20 @@ type recorder struct {
 	fail   error
 }
 
-func (r *recorder) Publish(_ context.Context, e events.Event) error {
+// recorder is the outbox as the use cases see it: what was expected,
+// announced and forgotten. (The outbox itself is tested against a real
+// store in platform/outbox.)
+func (r *recorder) Expect(_ context.Context, e events.Event) (outbox.Ticket, error) {
+	return outbox.Ticket{}, r.fail
+}
+
+func (r *recorder) Announce(_ context.Context, _ outbox.Ticket, e events.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
-	return r.fail
 }
+
+func (r *recorder) Forget(context.Context, outbox.Ticket, error) {}
 
 func newService(t *testing.T) (*app.Service, *recorder) {
 	svc, rec, _ := newServiceAt(t)
@@ -143,12 +152,20 @@ func TestRegisterReportsEveryInvalidField(t *testing.T) {
 	}
 }
 
-func TestRegisterStandsWhenPublishingFails(t *testing.T) {
+// The event is written down before the account: when it cannot be, no
+// account is made (a publish failure after the commit is the outbox's to
+// retry, and never reaches the use case).
+func TestRegisterMakesNothingWhenItsEventCannotBeWrittenDown(t *testing.T) {
 	svc, rec := newService(t)
-	rec.fail = errors.New("broker down")
-	u := register(t, svc, "ann@example.com")
-	if _, err := svc.Get(context.Background(), identity.Principal{UserID: u.ID, Role: "customer"}, u.ID); err != nil {
-		t.Fatalf("account not kept: %v", err)
+	rec.fail = errors.New("store down")
+	in := app.RegisterInput{Email: "ann@example.com", Name: "Ann", Password: "correct-horse-42"}
+	if _, err := svc.Register(context.Background(), in); err == nil {
+		t.Fatal("registered without its event written down")
+	}
+	rec.fail = nil
+	register(t, svc, "ann@example.com") // the address was not taken
+	if len(rec.events) != 1 {
+		t.Fatalf("events %v", rec.events)
 	}
 }
 

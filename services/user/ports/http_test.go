@@ -15,6 +15,7 @@ import (
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/middleware"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/platform/token"
 	"github.com/daprshop/platform/validate"
 	"github.com/daprshop/user/adapters"
@@ -35,7 +36,11 @@ func (issuer) Issue(sub token.Subject) (string, time.Time, error) {
 
 type discard struct{}
 
-func (discard) Publish(context.Context, events.Event) error { return nil }
+func (discard) Expect(context.Context, events.Event) (outbox.Ticket, error) {
+	return outbox.Ticket{}, nil
+}
+func (discard) Announce(context.Context, outbox.Ticket, events.Event) {}
+func (discard) Forget(context.Context, outbox.Ticket, error)          {}
 
 // server is the user service's real HTTP stack over the in-memory store.
 func server(t *testing.T) http.Handler {

@@ -12,10 +12,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/daprshop/platform/bootstrap"
+	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/daprpubsub"
+	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/httpserver"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/platform/sidecar"
 	"github.com/daprshop/platform/statestore"
 	"github.com/daprshop/platform/validate"
@@ -35,6 +38,9 @@ type Config struct {
 	bootstrap.Base
 	StateStore string `env:"USER_STATE_STORE" default:"user-store" validate:"required"`
 	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
+	// OutboxSweep: how often events that requests left unpublished (a
+	// crash, a broker outage) are looked for (a recurring Dapr job).
+	OutboxSweep time.Duration `env:"OUTBOX_SWEEP" default:"30s" validate:"min=1s,max=1h"`
 	// SigningKeySecret names the JWT signing key (PKCS#8 PEM) in the secret store.
 	SigningKeySecret string `env:"JWT_SIGNING_KEY_SECRET" default:"jwt-signing-key" validate:"required"`
 	TokenIssuer      string `env:"JWT_ISSUER" default:"daprshop-user" validate:"required"`
@@ -65,11 +71,14 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	signer := adapters.NewSecretSigner(cfg.TokenIssuer, cfg.TokenAudience, cfg.TokenTTL)
 	state := statestore.New(client, cfg.StateStore)
 	store := adapters.NewDaprUserStore(state)
-	svc, err := app.NewService(app.Deps{
+	var svc *app.Service
+	box := outbox.New(state, daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID),
+		func(ctx context.Context, e events.Event) (events.Event, bool, error) { return svc.Restate(ctx, e) }, nil)
+	svc, err = app.NewService(app.Deps{
 		Repo:       store,
 		Hasher:     adapters.NewArgon2Hasher(adapters.DefaultArgon2),
 		Tokens:     signer,
-		Events:     daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID),
+		Events:     box,
 		NewID:      func() string { return uuid.Must(uuid.NewV7()).String() },
 		Refresh:    adapters.NewDaprRefreshTokens(state),
 		RefreshTTL: cfg.RefreshTTL,
@@ -84,6 +93,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 
 	router := httpapi.NewRouter()
 	ports.NewHTTP(svc, validate.New(), cfg.SessionCallers).Register(router)
+	daprjobs.Route(router, daprjobs.Counting(outbox.SweepJob, "published", box.Sweep), httpapi.WriteError)
 
 	loadKey := httpserver.StartupTask{
 		Name:    "load JWT signing key",
@@ -119,6 +129,9 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 				case <-time.After(delay):
 				}
 				created, err = svc.EnsureAdmin(ctx, password)
+			}
+			if err := daprjobs.Recurring(ctx, client, outbox.SweepJob, cfg.OutboxSweep); err != nil {
+				return err
 			}
 			adminEnsured.Store(true)
 			if created {
