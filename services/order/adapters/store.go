@@ -12,14 +12,19 @@ import (
 	"github.com/daprshop/platform/statestore"
 )
 
-// DaprStore keeps orders under order|<id> and each user's order IDs,
-// newest first, under user-orders|<userId>.
+// DaprStore keeps orders under order|<id> and each user's newest order
+// IDs, newest first, under user-orders|<userId>.
 type DaprStore struct {
-	store *statestore.Store
+	store  *statestore.Store
+	listed int
 }
 
-// NewDaprStore stores orders in store.
-func NewDaprStore(store *statestore.Store) *DaprStore { return &DaprStore{store: store} }
+// NewDaprStore stores orders in store; a user's list keeps the newest
+// listed orders (older ones stay readable by ID, unlisted), so that a list
+// read whole to page it stays bounded.
+func NewDaprStore(store *statestore.Store, listed int) *DaprStore {
+	return &DaprStore{store: store, listed: listed}
+}
 
 func orderKey(id string) string    { return "order|" + id }
 func userKey(userID string) string { return "user-orders|" + userID }
@@ -145,13 +150,17 @@ func (d *DaprStore) Update(ctx context.Context, id string, change func(*domain.O
 	return r.order(), nil
 }
 
-// AddToUser puts orderID at the front of the user's list, once.
+// AddToUser puts orderID at the front of the user's list, once, dropping
+// the oldest beyond the newest listed.
 func (d *DaprStore) AddToUser(ctx context.Context, userID, orderID string) error {
 	_, err := statestore.Update(ctx, d.store, userKey(userID), statestore.RecordRetry, func(ids *[]string, _ bool) (bool, error) {
 		if slices.Contains(*ids, orderID) {
 			return false, nil
 		}
 		*ids = append([]string{orderID}, *ids...)
+		if len(*ids) > d.listed {
+			*ids = (*ids)[:d.listed]
+		}
 		return true, nil
 	})
 	return err

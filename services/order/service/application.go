@@ -35,6 +35,9 @@ type Config struct {
 	bootstrap.Base
 	StateStore string `env:"ORDER_STATE_STORE" default:"order-store" validate:"required"`
 	PubSub     string `env:"PUBSUB_NAME" default:"pubsub" validate:"required"`
+	// OrdersListed: a buyer's order list keeps the newest this many (older
+	// orders stay readable by ID).
+	OrdersListed int `env:"ORDERS_LISTED" default:"1000" validate:"min=1,max=100000"`
 	// Fulfilment is how long a paid order waits before it ships; it may be
 	// cancelled meanwhile.
 	Fulfilment time.Duration `env:"FULFILMENT_DELAY" default:"5s" validate:"min=0"`
@@ -58,7 +61,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	defer client.Close()
 	wf := workflow.NewClient(client.GrpcClientConn())
 	state := statestore.New(client, cfg.StateStore)
-	store := adapters.NewDaprStore(state)
+	store := adapters.NewDaprStore(state, cfg.OrdersListed)
 	publisher := daprpubsub.NewPublisher(client, cfg.PubSub, cfg.AppID)
 	services := adapters.NewServices(invoke.New(cfg.Sidecar, cfg.CallTimeout))
 
