@@ -254,8 +254,18 @@ func (n *Notifier) Sweep(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-// HandleDeadLetter keeps a message the dead-letter topic delivered.
+// HandleDeadLetter tries a message the dead-letter topic delivered once
+// more, and keeps it for replay if that fails too. The sidecar dead-letters
+// an event after its few quick retries however they failed, including when
+// this app was down (a crash, a restart): the dead letter then arrives once
+// the app is back, and is simply handled. (One copy of the email still:
+// the claim decides.)
 func (n *Notifier) HandleDeadLetter(ctx context.Context, e Event) Outcome {
+	if e.Topic != "" && n.Handle(ctx, e.Topic, e) == Handled {
+		logging.FromContext(ctx).Warn("dead letter handled on arrival: its deliveries had failed, this one did not",
+			zap.String("event_id", e.ID), zap.String("topic", e.Topic))
+		return Handled
+	}
 	deliveries, _ := n.ledger.Deliveries(ctx, e.ID)
 	d := DeadLetter{ID: e.ID, Topic: e.Topic, Type: e.Type, Data: e.Data, Deliveries: deliveries, ArrivedAt: n.now().UTC()}
 	if err := n.dead.Add(ctx, d); err != nil {

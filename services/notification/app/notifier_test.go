@@ -224,12 +224,14 @@ func TestDeadLettersAndReplay(t *testing.T) {
 	l := newLedger()
 	l.deliveries["e9"] = 4
 	rep := &republished{}
-	n := app.New(&sender{}, l, &deadLetters{m: map[string]app.DeadLetter{}}, rep, 0, nil)
+	failing := &sender{fail: errors.New("mailbox unavailable")}
+	n := app.New(failing, l, &deadLetters{m: map[string]app.DeadLetter{}}, rep, 0, nil)
 	if r := n.HandleDeadLetter(ctx, event("e9", "x@fail.invalid")); r != app.Handled {
 		t.Fatal(r)
 	}
+	// Tried once more on arrival (the fifth delivery), then kept.
 	list, _ := n.DeadLetters(ctx)
-	if len(list) != 1 || list[0].Deliveries != 4 || list[0].Topic != "order.shipped" {
+	if len(list) != 1 || list[0].Deliveries != 5 || list[0].Topic != "order.shipped" {
 		t.Fatalf("dead letters %+v", list)
 	}
 	d, err := n.Replay(ctx, "e9")
@@ -238,5 +240,21 @@ func TestDeadLettersAndReplay(t *testing.T) {
 	}
 	if _, err := n.Replay(ctx, "nope"); !errors.Is(err, app.ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
+	}
+}
+
+// An event dead-lettered while the notifier was down is handled when its
+// dead letter arrives, once the notifier is back: one email, nothing kept.
+func TestADeadLetterOfAnEventThatCanBeHandledNowIsHandled(t *testing.T) {
+	s, dead := &sender{}, &deadLetters{m: map[string]app.DeadLetter{}}
+	n := app.New(s, newLedger(), dead, &republished{}, 0, nil)
+	if r := n.HandleDeadLetter(ctx, event("e10", "ann@example.com")); r != app.Handled {
+		t.Fatal(r)
+	}
+	if r := n.HandleDeadLetter(ctx, event("e10", "ann@example.com")); r != app.Handled {
+		t.Fatal(r)
+	}
+	if list, _ := n.DeadLetters(ctx); len(s.sent) != 1 || len(list) != 0 {
+		t.Fatalf("sent %v, kept %+v", s.sent, list)
 	}
 }
