@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -116,30 +117,42 @@ func (r *Run) startApps() error {
 // the app's folder; the app with the CLI's variables and the env map, daprd
 // with the runner's environment.
 func (r *Run) startApp(a *app) (*process, *process, error) {
-	color := palette[slices.Index(r.apps, a)%len(palette)]
-	// The sidecar presents APP_API_TOKEN on every call into its app, which
-	// refuses calls without it (sidecar.RequireAppToken); the app presents
-	// DAPR_API_TOKEN on every call to its sidecar, which refuses calls
-	// without it. Each app has its own pair.
-	t := r.tokens[a.AppID]
-	tokens := []string{"DAPR_API_TOKEN=" + t.API, "APP_API_TOKEN=" + t.App}
-	p, err := r.console.start(a.name(), color, a.AppDirPath, a.bin, a.args, append(a.AppEnv(), tokens...), showAll)
+	p, err := r.startAppProcess(a)
 	if err != nil {
 		return nil, nil, err
 	}
-	// Beyond the CLI's flags: the sidecars' internal gRPC (sidecar to
-	// sidecar) and metrics listen on loopback too. The run file has no keys
-	// for these, so under the Dapr CLI they listen on every interface.
-	args := append(a.DaprdArgs(r.extraConfigs()...), "--dapr-internal-grpc-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1")
-	env := append(slices.Clone(r.sidecarEnv), tokens...)
-	env = append(env, a.healthEnv()...)
-	d, err := r.console.start(a.name()+"-dapr", color, a.AppDirPath, filepath.Join(r.daprBin, "daprd"),
-		args, env, daprdNotable)
+	d, err := r.startSidecar(a)
 	if err != nil {
 		p.stop(5 * time.Second)
 		return nil, nil, err
 	}
 	return p, d, nil
+}
+
+func (r *Run) color(a *app) string { return palette[slices.Index(r.apps, a)%len(palette)] }
+
+// The sidecar presents APP_API_TOKEN on every call into its app, which
+// refuses calls without it (sidecar.RequireAppToken); the app presents
+// DAPR_API_TOKEN on every call to its sidecar, which refuses calls
+// without it. Each app has its own pair.
+func (r *Run) tokenEnv(a *app) []string {
+	t := r.tokens[a.AppID]
+	return []string{"DAPR_API_TOKEN=" + t.API, "APP_API_TOKEN=" + t.App}
+}
+
+func (r *Run) startAppProcess(a *app) (*process, error) {
+	return r.console.start(a.name(), r.color(a), a.AppDirPath, a.bin, a.args, append(a.AppEnv(), r.tokenEnv(a)...), showAll)
+}
+
+func (r *Run) startSidecar(a *app) (*process, error) {
+	// Beyond the CLI's flags: the sidecars' internal gRPC (sidecar to
+	// sidecar) and metrics listen on loopback too. The run file has no keys
+	// for these, so under the Dapr CLI they listen on every interface.
+	args := append(a.DaprdArgs(r.extraConfigs()...), "--dapr-internal-grpc-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1")
+	env := append(slices.Clone(r.sidecarEnv), r.tokenEnv(a)...)
+	env = append(env, a.healthEnv()...)
+	return r.console.start(a.name()+"-dapr", r.color(a), a.AppDirPath, filepath.Join(r.daprBin, "daprd"),
+		args, env, daprdNotable)
 }
 
 // healthEnv tells a sidecar where its own and its app's health endpoints
@@ -188,6 +201,68 @@ func (r *Run) Kill(appID string) error {
 	}
 	if !found {
 		return fmt.Errorf("no running app %q", appID)
+	}
+	return nil
+}
+
+// Crash kills one process of the run with SIGKILL, by name: an app
+// ("order", "product-2"), a sidecar ("order-dapr"), or a process of the
+// control plane ("placement", "scheduler", "sentry"). Revive starts it
+// again.
+func (r *Run) Crash(name string) error {
+	p := r.process(name)
+	if p == nil {
+		return fmt.Errorf("no running process %q", name)
+	}
+	p.mu.Lock()
+	p.stopping = true
+	p.mu.Unlock()
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+	return nil
+}
+
+// Revive starts a process Crash killed, on the same ports and data, and
+// waits until it is ready.
+func (r *Run) Revive(ctx context.Context, name string) error {
+	var (
+		p      *process
+		err    error
+		checks []check
+	)
+	appName, sidecar := strings.CutSuffix(name, "-dapr")
+	if a := r.app(appName); a != nil {
+		if sidecar {
+			p, err = r.startSidecar(a)
+		} else {
+			p, err = r.startAppProcess(a)
+		}
+		checks = r.appChecks(a)
+	} else {
+		p, err = r.startControlPlaneProcess(name)
+		checks = r.controlPlaneChecks()
+	}
+	if err != nil {
+		return err
+	}
+	for _, t := range r.tiers {
+		for i, old := range t {
+			if old.name == name {
+				t[i] = p
+			}
+		}
+	}
+	go r.watchProcess(p)
+	return r.waitFor(ctx, 2*time.Minute, checks)
+}
+
+func (r *Run) process(name string) *process {
+	for _, t := range r.tiers {
+		for _, p := range t {
+			if p.name == name {
+				return p
+			}
+		}
 	}
 	return nil
 }

@@ -129,32 +129,47 @@ func (r *Run) startControlPlane(ctx context.Context) error {
 	if err := r.waitFor(ctx, time.Minute, []check{{name: "sentry", url: fmt.Sprintf("http://127.0.0.1:%d/healthz", cp.sentryHealth)}}); err != nil {
 		return err
 	}
-	tls := []string{"--tls-enabled", "--sentry-address", r.SentryAddress(), "--trust-anchors-file", filepath.Join(trust, "ca.crt")}
-	placement, err := r.console.start("placement", "90", r.root, filepath.Join(r.daprBin, "placement"), append([]string{
-		"--port", itoa(cp.placementPort), "--healthz-port", itoa(cp.placementHealth),
-		"--metrics-port", itoa(cp.placementMetrics),
-		"--initial-cluster", "dapr-placement-0=127.0.0.1:" + itoa(cp.placementRaft),
-		"--listen-address", "127.0.0.1", "--healthz-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1",
-	}, tls...), nil, daprdNotable)
+	placement, err := r.startControlPlaneProcess("placement")
 	if err != nil {
 		return err
 	}
 	tier = append(tier, placement)
 	r.tiers[len(r.tiers)-1] = tier
-	scheduler, err := r.console.start("scheduler", "90", r.root, filepath.Join(r.daprBin, "scheduler"), append([]string{
-		"--port", itoa(cp.schedulerPort), "--healthz-port", itoa(cp.schedulerHealth),
-		"--metrics-port", itoa(cp.schedulerMetrics),
-		"--listen-address", "127.0.0.1", "--healthz-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1",
-		"--override-broadcast-host-port", "localhost:" + itoa(cp.schedulerPort),
-		"--etcd-data-dir", filepath.Join(r.stateDir, "scheduler"), "--etcd-client-port", itoa(cp.etcdClient),
-		"--etcd-initial-cluster", "dapr-scheduler-server-0=https://localhost:" + itoa(cp.etcdPeer),
-		"--identity-directory-write", filepath.Join(r.stateDir, "scheduler-identity"),
-	}, tls...), nil, daprdNotable)
+	scheduler, err := r.startControlPlaneProcess("scheduler")
 	if err != nil {
 		return err
 	}
 	r.tiers[len(r.tiers)-1] = append(tier, scheduler)
 	return nil
+}
+
+// startControlPlaneProcess starts placement or the scheduler, which take
+// their certificates from sentry.
+func (r *Run) startControlPlaneProcess(name string) (*process, error) {
+	cp := r.cp
+	itoa := strconv.Itoa
+	trust := filepath.Join(r.root, TrustDir)
+	tls := []string{"--tls-enabled", "--sentry-address", r.SentryAddress(), "--trust-anchors-file", filepath.Join(trust, "ca.crt")}
+	switch name {
+	case "placement":
+		return r.console.start("placement", "90", r.root, filepath.Join(r.daprBin, "placement"), append([]string{
+			"--port", itoa(cp.placementPort), "--healthz-port", itoa(cp.placementHealth),
+			"--metrics-port", itoa(cp.placementMetrics),
+			"--initial-cluster", "dapr-placement-0=127.0.0.1:" + itoa(cp.placementRaft),
+			"--listen-address", "127.0.0.1", "--healthz-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1",
+		}, tls...), nil, daprdNotable)
+	case "scheduler":
+		return r.console.start("scheduler", "90", r.root, filepath.Join(r.daprBin, "scheduler"), append([]string{
+			"--port", itoa(cp.schedulerPort), "--healthz-port", itoa(cp.schedulerHealth),
+			"--metrics-port", itoa(cp.schedulerMetrics),
+			"--listen-address", "127.0.0.1", "--healthz-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1",
+			"--override-broadcast-host-port", "localhost:" + itoa(cp.schedulerPort),
+			"--etcd-data-dir", filepath.Join(r.stateDir, "scheduler"), "--etcd-client-port", itoa(cp.etcdClient),
+			"--etcd-initial-cluster", "dapr-scheduler-server-0=https://localhost:" + itoa(cp.etcdPeer),
+			"--identity-directory-write", filepath.Join(r.stateDir, "scheduler-identity"),
+		}, tls...), nil, daprdNotable)
+	}
+	return nil, fmt.Errorf("no control-plane process %q to start (sentry is started with the control plane)", name)
 }
 
 func (r *Run) controlPlaneChecks() []check {

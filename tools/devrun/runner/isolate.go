@@ -74,6 +74,9 @@ func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 	hosts := map[string]bool{}
 	err := r.rewriteComponents(filepath.Join(stateDir, "resources"), func(c resource) {
 		if strings.Contains(c.componentType(), "redis") {
+			if r.redis != "" {
+				c.setMeta("redisHost", r.redis)
+			}
 			if _, set := c.meta("redisDB"); !set {
 				c.setMeta("redisDB", strconv.Itoa(db))
 				if h, ok := c.meta("redisHost"); ok {
@@ -93,6 +96,9 @@ func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 		if v, ok := a.Env[EnvRateLimitStore]; ok {
 			if u, err := url.Parse(v); err == nil && u.Scheme == "redis" {
 				u.Path = "/" + strconv.Itoa(db)
+				if r.redis != "" {
+					u.Host = r.redis
+				}
 				a.Env[EnvRateLimitStore] = u.String()
 			}
 		}

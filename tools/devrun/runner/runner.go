@@ -56,6 +56,10 @@ type Options struct {
 	// address (component name -> host:port), such as a fault proxy in front
 	// of Redis, to make one store stall or refuse while the rest work.
 	RedisVia map[string]string
+	// Redis points every Redis component of a FreePorts run, and the
+	// gateway's rate-limit store, at a Redis server of the caller's
+	// (host:port), such as one the chaos suite stops and restarts.
+	Redis string
 	// StateDir holds logs, scheduler data and app binaries; default <root>/.run.
 	StateDir string
 	// Binaries maps app IDs to prebuilt binaries for their `go run` commands,
@@ -92,8 +96,9 @@ type Run struct {
 	// wantCollector starts the bundled trace collector; traceEndpoint is
 	// where the sidecars export spans (TraceEndpoint, or that collector).
 	wantCollector bool
-	// redisVia is Options.RedisVia.
+	// redisVia is Options.RedisVia; redis is Options.Redis.
 	redisVia      map[string]string
+	redis         string
 	traceEndpoint string
 	console       *console
 	tiers         [][]*process // stopped from last to first
@@ -284,7 +289,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	}
 	if o.FreePorts {
 		r.mdns = o.MDNS
-		r.redisVia = o.RedisVia
+		r.redisVia, r.redis = o.RedisVia, o.Redis
 		if err := r.isolate(ctx, o.StateDir, o.RedisDB); err != nil {
 			return nil, err
 		}
