@@ -67,6 +67,24 @@ func New(store *statestore.Store, pub Publisher, restate Restate, now func() tim
 	return &Outbox{store: store, list: sweeplist.New(store, "outbox", retention), pub: pub, restate: restate, now: now}
 }
 
+// Restated is the Restate of a record announced as created, updated and
+// deleted: the deletion if it is gone and a deletion was expected; nothing
+// if it is there and a deletion was expected (it did not happen); its
+// creation as expected; else its state now (updated), under the ID that
+// state was announced with, so an update that never happened restates the
+// last one: a copy consumers drop.
+func Restated(expected events.Event, found bool, created, deleted string, updated func() events.Event) (events.Event, bool) {
+	switch {
+	case !found:
+		return expected, expected.Topic == deleted
+	case expected.Topic == deleted:
+		return events.Event{}, false
+	case expected.Topic == created:
+		return expected, true
+	}
+	return updated(), true
+}
+
 // Ticket is an expected event written down.
 type Ticket struct{ id string }
 

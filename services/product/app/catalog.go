@@ -8,6 +8,7 @@ import (
 	"errors"
 
 	"github.com/daprshop/platform/events"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/product/domain"
 )
 
@@ -140,24 +141,15 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 }
 
 // Restate answers what a product an event was expected for looks like
-// now, for the outbox's sweep: its deletion if it is gone and a deletion
-// was expected, else its current state under its current version.
+// now, for the outbox's sweep (outbox.Restated).
 func (c *Catalog) Restate(ctx context.Context, expected events.Event) (events.Event, bool, error) {
 	v, err := c.Get(ctx, expected.Subject)
-	gone := errors.Is(err, domain.ErrNotFound)
-	switch {
-	case gone:
-		return expected, expected.Topic == events.TopicProductDeleted, nil
-	case err != nil:
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return events.Event{}, false, err
-	case expected.Topic == events.TopicProductDeleted:
-		return events.Event{}, false, nil // the deletion did not happen
-	case expected.Topic == events.TopicProductCreated:
-		return expected, true, nil
 	}
-	// An update that did not happen restates the last one, under the ID
-	// it was announced with: a copy consumers drop.
-	return updated(v), true, nil
+	e, ok := outbox.Restated(expected, err == nil, events.TopicProductCreated, events.TopicProductDeleted,
+		func() events.Event { return updated(v) })
+	return e, ok, nil
 }
 
 func changed(topic, id string, v ProductView) events.Event {

@@ -12,6 +12,7 @@ import (
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/invalid"
+	"github.com/daprshop/platform/outbox"
 	"github.com/daprshop/user/domain"
 )
 
@@ -262,25 +263,15 @@ func updated(u *domain.User, changed []string) events.Event {
 }
 
 // Restate answers what an account an event was expected for looks like
-// now, for the outbox's sweep: its deletion if it is gone and a deletion
-// was expected, its registration if it exists and that was expected, else
-// its current state under its current version.
+// now, for the outbox's sweep (outbox.Restated).
 func (s *Service) Restate(ctx context.Context, expected events.Event) (events.Event, bool, error) {
 	u, err := s.repo.Get(ctx, expected.Subject)
-	gone := errors.Is(err, domain.ErrNotFound)
-	switch {
-	case gone:
-		return expected, expected.Topic == events.TopicUserDeleted, nil
-	case err != nil:
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return events.Event{}, false, err
-	case expected.Topic == events.TopicUserDeleted:
-		return events.Event{}, false, nil // the deletion did not happen
-	case expected.Topic == events.TopicUserRegistered:
-		return expected, true, nil
 	}
-	// An update that did not happen restates the last one, under the ID
-	// it was announced with: a copy consumers drop.
-	return updated(u, nil), true, nil
+	e, ok := outbox.Restated(expected, err == nil, events.TopicUserRegistered, events.TopicUserDeleted,
+		func() events.Event { return updated(u, nil) })
+	return e, ok, nil
 }
 
 // Delete removes an account (owner or admin) and publishes user.deleted.
