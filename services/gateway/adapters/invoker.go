@@ -43,7 +43,7 @@ func NewInvoker(sc sidecar.Config, timeout time.Duration) (*Invoker, error) {
 		Rewrite:        inv.rewrite,
 		Transport:      redeliver{next: newTransport(), attempts: deliveryAttempts},
 		ErrorHandler:   proxyError,
-		ModifyResponse: dropUpstreamRequestID,
+		ModifyResponse: answerOf,
 	}
 	return inv, nil
 }
@@ -120,10 +120,17 @@ func (inv *Invoker) rewrite(pr *httputil.ProxyRequest) {
 	requestid.Inject(in.Context(), out.Header)
 }
 
-// dropUpstreamRequestID removes the service's echo of X-Request-ID: the
-// gateway has already set the same header on the response.
-func dropUpstreamRequestID(resp *http.Response) error {
+// answerOf drops the service's echo of X-Request-ID (the gateway has
+// already set the same header on the response), and turns the sidecar's
+// own error (the service could not be reached: it is down, restarting, or
+// its breaker is open) into proxyError's 503, so a client never sees
+// Dapr's internals or a 500 for an outage.
+func answerOf(resp *http.Response) error {
 	resp.Header.Del(requestid.Header)
+	if e, own := sidecarError(resp); own {
+		resp.Body.Close()
+		return e
+	}
 	return nil
 }
 
@@ -132,6 +139,14 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		r = in.WithContext(r.Context()) // problems name the path the client asked for
 	}
 	status, detail := http.StatusBadGateway, "the service behind this route is unavailable"
+	var unreachable *daprError
+	if errors.As(err, &unreachable) {
+		logging.FromContext(r.Context()).Warn("the service behind this route could not be reached; 503", zap.Error(err))
+		w.Header().Set("Retry-After", httpapi.RetryAfterUnavailable)
+		httpapi.WriteError(w, r, problem.Typed(http.StatusServiceUnavailable, problem.TypeUnavailable,
+			"the service behind this route is not answering; retry shortly"))
+		return
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		status, detail = http.StatusGatewayTimeout, "the service behind this route did not answer in time"
 	}

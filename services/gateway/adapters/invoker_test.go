@@ -134,8 +134,10 @@ func TestInvokerRedeliversOnlyWhatNeverReachedAnApp(t *testing.T) {
 	}{
 		{"an unhealthy replica, then a healthy one", []func(http.ResponseWriter){unhealthy, ok}, 2, http.StatusCreated},
 		{"a dead replica, then a healthy one", []func(http.ResponseWriter){refused, ok}, 2, http.StatusCreated},
-		{"at most six offers", []func(http.ResponseWriter){unhealthy, refused, unhealthy, refused, unhealthy, refused, ok}, 6, http.StatusInternalServerError},
-		{"a timeout may have reached the app", []func(http.ResponseWriter){timedOut, ok}, 1, http.StatusInternalServerError},
+		// The sidecar's own errors reach the client as a 503 problem with
+		// Retry-After, not as Dapr's 500.
+		{"at most six offers", []func(http.ResponseWriter){unhealthy, refused, unhealthy, refused, unhealthy, refused, ok}, 6, http.StatusServiceUnavailable},
+		{"a timeout may have reached the app", []func(http.ResponseWriter){timedOut, ok}, 1, http.StatusServiceUnavailable},
 		{"an app's own 500 is its answer", []func(http.ResponseWriter){appFailed, ok}, 1, http.StatusInternalServerError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,6 +156,10 @@ func TestInvokerRedeliversOnlyWhatNeverReachedAnApp(t *testing.T) {
 			inv.To("product").ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/products", strings.NewReader(`{"name":"x"}`)))
 			if rec.Code != tc.status || len(bodies) != tc.calls {
 				t.Fatalf("status %d after %d calls, want %d after %d", rec.Code, len(bodies), tc.status, tc.calls)
+			}
+			if rec.Code == http.StatusServiceUnavailable && (rec.Header().Get("Retry-After") == "" ||
+				rec.Header().Get("Content-Type") != "application/problem+json" || strings.Contains(rec.Body.String(), "ERR_")) {
+				t.Errorf("503 answered as %v: %s", rec.Header(), rec.Body)
 			}
 			for i, b := range bodies {
 				if b != `{"name":"x"}` {

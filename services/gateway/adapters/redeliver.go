@@ -62,19 +62,8 @@ func (t redeliver) RoundTrip(req *http.Request) (*http.Response, error) {
 // failed (a reset of a replica that died mid-call: reading again is
 // harmless). resp stays readable either way.
 func neverDelivered(resp *http.Response, safe bool) (cause string, ok bool) {
-	if resp.StatusCode != http.StatusInternalServerError || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		return "", false
-	}
-	head, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	resp.Body = readCloser{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
-	if err != nil {
-		return "", false
-	}
-	var e struct {
-		ErrorCode string `json:"errorCode"`
-		Message   string `json:"message"`
-	}
-	if json.Unmarshal(head, &e) != nil || e.ErrorCode != "ERR_DIRECT_INVOKE" {
+	e, own := sidecarError(resp)
+	if !own || e.ErrorCode != "ERR_DIRECT_INVOKE" {
 		return "", false
 	}
 	causes := []string{
@@ -90,6 +79,33 @@ func neverDelivered(resp *http.Response, safe bool) (cause string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// daprError is a sidecar's own error answer.
+type daprError struct {
+	ErrorCode string `json:"errorCode"`
+	Message   string `json:"message"`
+}
+
+func (e *daprError) Error() string { return e.ErrorCode + ": " + e.Message }
+
+// sidecarError reads whether resp is the sidecar's own error (a 500 whose
+// JSON body has an errorCode ERR_...), not an answer of the app; resp stays
+// readable either way.
+func sidecarError(resp *http.Response) (*daprError, bool) {
+	if resp.StatusCode != http.StatusInternalServerError || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return nil, false
+	}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	if err != nil {
+		return nil, false
+	}
+	var e daprError
+	if json.Unmarshal(head, &e) != nil || !strings.HasPrefix(e.ErrorCode, "ERR_") {
+		return nil, false
+	}
+	return &e, true
 }
 
 func safe(method string) bool {

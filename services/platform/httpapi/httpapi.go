@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -126,7 +127,10 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		problem.Write(w, r, id, p)
 		return
 	}
-	if sidecar.Unavailable(err) {
+	// A call cancelled under the request (its caller's sidecar gave up
+	// waiting, as when a workflow cannot start while the scheduler is
+	// down) did not finish: retry, like an outage.
+	if sidecar.Unavailable(err) || errors.Is(err, context.Canceled) {
 		// Logged once here, as a warning: the outage is not this request's fault.
 		logging.FromContext(r.Context()).Warn("a dependency did not answer; 503", zap.Error(err))
 		w.Header().Set("Retry-After", RetryAfterUnavailable)
