@@ -43,8 +43,11 @@ type Config struct {
 	Fulfilment time.Duration `env:"FULFILMENT_DELAY" default:"5s" validate:"min=0"`
 	// ReservationTTL is how long stock is held for an order being paid.
 	ReservationTTL time.Duration `env:"RESERVATION_TTL" default:"15m" validate:"min=1s"`
-	// StepAttempts bounds the retries of each checkout step before it compensates.
-	StepAttempts int `env:"CHECKOUT_STEP_ATTEMPTS" default:"5" validate:"min=1,max=100"`
+	// StepAttempts bounds the retries of each checkout step before it
+	// compensates: 10 attempts, 0.5 s doubling up to 10 s apart, span about
+	// a minute, so that an outage of a store or a service (a restart, an
+	// open breaker) delays an order rather than cancels it.
+	StepAttempts int `env:"CHECKOUT_STEP_ATTEMPTS" default:"10" validate:"min=1,max=100"`
 	// CallTimeout bounds each call to another service.
 	CallTimeout time.Duration `env:"CALL_TIMEOUT" default:"15s" validate:"min=100ms"`
 	// StartSweep is how often the orders written down for a checkout are
