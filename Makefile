@@ -73,6 +73,15 @@ PROFILES ?=
 test-profiles: dapr standins ## the end-to-end suite on every component profile, one set of binaries (PROFILES=a,b to choose)
 	DAPRSHOP_PROFILES=$(PROFILES) go test $(GO_TEST_FLAGS) -v -run TestComponentProfiles ./test/e2e
 
+.PHONY: test-chaos
+test-chaos: dapr ## faults under a steady checkout load (kill -9 of every process, the control plane, Redis stopped and paused...); prints a table, fails on any lost or doubled effect
+	DAPRSHOP_CHAOS=1 go test $(GO_TEST_FLAGS) -count=1 -timeout 40m -v -run TestChaos ./test/e2e
+
+FUZZTIME ?= 10s
+.PHONY: test-fuzz
+test-fuzz: dapr ## fuzz every public route through a running system for FUZZTIME each (default 10s): 4xx never 5xx, nothing stored when refused
+	FUZZTIME=$(FUZZTIME) go test $(GO_TEST_FLAGS) -v -run TestFuzzRoutes ./test/e2e
+
 .PHONY: test-deploy
 test-deploy: dapr ## the Dapr YAML, chart and Dockerfile checks and the Kubernetes API server test only
 	@tools/build.sh kube

@@ -7,6 +7,7 @@ require (
 	github.com/daprshop/platform v0.0.0
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/uuid v1.6.0
+	github.com/redis/go-redis/v9 v9.6.3
 	go.opentelemetry.io/proto/otlp v1.10.0
 	google.golang.org/grpc v1.80.0
 )
@@ -26,6 +27,7 @@ require (
 	github.com/dapr/durabletask-go v0.12.1 // indirect
 	github.com/dapr/go-sdk v1.15.0 // indirect
 	github.com/dapr/kit v0.18.1 // indirect
+	github.com/dgryski/go-rendezvous v0.0.0-20200823014737-9f7001d12a5f // indirect
 	github.com/distribution/reference v0.6.0 // indirect
 	github.com/docker/go-connections v0.8.2 // indirect
 	github.com/docker/go-units v0.5.0 // indirect
