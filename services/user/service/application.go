@@ -94,6 +94,13 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	router := httpapi.NewRouter()
 	ports.NewHTTP(svc, validate.New(), cfg.SessionCallers).Register(router)
 	daprjobs.Route(router, daprjobs.Counting(outbox.SweepJob, "published", box.Sweep), httpapi.WriteError)
+	// The outbox's sweep is upkeep, not what makes the service ready: it is
+	// scheduled in the background, tried until the scheduler answers.
+	go func() {
+		if err := daprjobs.Recurring(ctx, client, outbox.SweepJob, cfg.OutboxSweep); err != nil && ctx.Err() == nil {
+			log.Error("outbox sweep not scheduled", zap.Error(err))
+		}
+	}()
 
 	loadKey := httpserver.StartupTask{
 		Name:    "load JWT signing key",
@@ -129,9 +136,6 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 				case <-time.After(delay):
 				}
 				created, err = svc.EnsureAdmin(ctx, password)
-			}
-			if err := daprjobs.Recurring(ctx, client, outbox.SweepJob, cfg.OutboxSweep); err != nil {
-				return err
 			}
 			adminEnsured.Store(true)
 			if created {
