@@ -114,9 +114,14 @@ func (o *Outbox) Announce(ctx context.Context, t Ticket, e events.Event) {
 	if err := events.Announce(ctx, o.pub, e); err != nil {
 		return // logged by Announce; the ticket stays for the sweep
 	}
+	o.crossOff(ctx, t)
+}
+
+// crossOff deletes t's key; if that fails, the sweep restates its subject
+// (a copy consumers drop).
+func (o *Outbox) crossOff(ctx context.Context, t Ticket) {
 	if err := o.store.Delete(context.WithoutCancel(ctx), key(t.id), ""); err != nil {
-		logging.FromContext(ctx).Warn("outbox ticket not crossed off: the sweep will publish its event again",
-			zap.String("event_id", e.ID), zap.Error(err))
+		logging.FromContext(ctx).Warn("outbox ticket not crossed off: the sweep will restate its subject", zap.Error(err))
 	}
 }
 
@@ -126,11 +131,8 @@ func (o *Outbox) Announce(ctx context.Context, t Ticket, e events.Event) {
 // stays for the sweep. (Its place on the minute's list goes with the
 // minute.)
 func (o *Outbox) Forget(ctx context.Context, t Ticket, cause error) {
-	if sidecar.Unavailable(cause) {
-		return
-	}
-	if err := o.store.Delete(context.WithoutCancel(ctx), key(t.id), ""); err != nil {
-		logging.FromContext(ctx).Warn("outbox ticket not crossed off: the sweep will restate its subject", zap.Error(err))
+	if !sidecar.Unavailable(cause) {
+		o.crossOff(ctx, t)
 	}
 }
 
@@ -158,17 +160,19 @@ func (o *Outbox) Sweep(ctx context.Context) (int, error) {
 	return published, o.list.Drop(ctx, done)
 }
 
+// sweepMinute reads the minute's tickets in bulk: those still there were
+// not announced.
 func (o *Outbox) sweepMinute(ctx context.Context, ids []string) (int, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = key(id)
+	}
+	open, err := statestore.GetAll[written](ctx, o.store, keys)
+	if err != nil {
+		return 0, err
+	}
 	published := 0
-	for _, id := range ids {
-		var w written
-		found, _, err := o.store.Get(ctx, key(id), &w)
-		if err != nil {
-			return published, err
-		}
-		if !found {
-			continue // announced and crossed off
-		}
+	for k, w := range open {
 		e, committed, err := o.restate(ctx, w.Event)
 		if err != nil {
 			return published, err
@@ -181,7 +185,7 @@ func (o *Outbox) sweepMinute(ctx context.Context, ids []string) (int, error) {
 			logging.FromContext(ctx).Warn("published an event its request left unannounced",
 				zap.String("event_id", e.ID), zap.Time("expected_at", w.At))
 		}
-		if err := o.store.Delete(ctx, key(id), ""); err != nil {
+		if err := o.store.Delete(ctx, k, ""); err != nil {
 			return published, err
 		}
 	}

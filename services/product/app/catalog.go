@@ -2,10 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
-
-	"errors"
 
 	"github.com/daprshop/platform/events"
 	"github.com/daprshop/platform/outbox"
