@@ -187,16 +187,10 @@ func (a *app) readyPort() int {
 // named by its process name ("product-2").
 func (r *Run) Kill(appID string) error {
 	found := false
-	for _, t := range r.tiers {
-		for _, p := range t {
-			if p.name == appID || p.name == appID+"-dapr" {
-				found = true
-				p.mu.Lock()
-				p.stopping = true
-				p.mu.Unlock()
-				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-				<-p.done
-			}
+	for _, name := range []string{appID, appID + "-dapr"} {
+		if p := r.process(name); p != nil {
+			found = true
+			p.kill()
 		}
 	}
 	if !found {
@@ -214,12 +208,18 @@ func (r *Run) Crash(name string) error {
 	if p == nil {
 		return fmt.Errorf("no running process %q", name)
 	}
+	p.kill()
+	return nil
+}
+
+// kill sends SIGKILL to p's process group, not reported as a failure, and
+// waits until it is gone.
+func (p *process) kill() {
 	p.mu.Lock()
 	p.stopping = true
 	p.mu.Unlock()
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
-	return nil
 }
 
 // Revive starts a process Crash killed, on the same ports and data, and
@@ -245,15 +245,21 @@ func (r *Run) Revive(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	r.replace(p)
+	return r.waitFor(ctx, 2*time.Minute, checks)
+}
+
+// replace puts a restarted process where its dead namesake was, and
+// watches it.
+func (r *Run) replace(p *process) {
 	for _, t := range r.tiers {
 		for i, old := range t {
-			if old.name == name {
+			if old.name == p.name {
 				t[i] = p
 			}
 		}
 	}
 	go r.watchProcess(p)
-	return r.waitFor(ctx, 2*time.Minute, checks)
 }
 
 func (r *Run) process(name string) *process {
@@ -276,12 +282,8 @@ func (r *Run) Pause(appID string) error { return r.signalApp(appID, syscall.SIGS
 func (r *Run) Resume(appID string) error { return r.signalApp(appID, syscall.SIGCONT) }
 
 func (r *Run) signalApp(name string, sig syscall.Signal) error {
-	for _, t := range r.tiers {
-		for _, p := range t {
-			if p.name == name {
-				return syscall.Kill(-p.cmd.Process.Pid, sig)
-			}
-		}
+	if p := r.process(name); p != nil {
+		return syscall.Kill(-p.cmd.Process.Pid, sig)
 	}
 	return fmt.Errorf("no running app %q", name)
 }
@@ -297,17 +299,7 @@ func (r *Run) Restart(ctx context.Context, appID string) error {
 	if err != nil {
 		return err
 	}
-	for _, t := range r.tiers {
-		for i, old := range t {
-			switch old.name {
-			case p.name:
-				t[i] = p
-			case d.name:
-				t[i] = d
-			}
-		}
-	}
-	go r.watchProcess(p)
-	go r.watchProcess(d)
+	r.replace(p)
+	r.replace(d)
 	return r.waitFor(ctx, 2*time.Minute, r.appChecks(a))
 }
