@@ -75,7 +75,7 @@ test-profiles: dapr standins ## the end-to-end suite on every component profile,
 
 .PHONY: test-chaos
 test-chaos: dapr ## faults under a steady checkout load (kill -9 of every process, the control plane, Redis stopped and paused...); prints a table, fails on any lost or doubled effect
-	DAPRSHOP_CHAOS=1 go test $(GO_TEST_FLAGS) -count=1 -timeout 40m -v -run TestChaos ./test/e2e
+	DAPRSHOP_CHAOS=$${DAPRSHOP_CHAOS:-1} go test $(GO_TEST_FLAGS) -count=1 -timeout 40m -v -run TestChaos ./test/e2e
 
 FUZZTIME ?= 10s
 .PHONY: test-fuzz

@@ -60,6 +60,7 @@ func TestChaos(t *testing.T) {
 		buyers = append(buyers, newShopper(t, gw))
 	}
 	l := &load{base: gw.base, buyers: buyers, products: products}
+	emailOf := func(o placedOrder) string { return buyers[o.buyer].email }
 	diagnose = func(o placedOrder) {
 		c := context.Background()
 		for _, topic := range []string{"order.paid", "order.shipped", "order.cancelled"} {
@@ -81,27 +82,23 @@ func TestChaos(t *testing.T) {
 	}
 	var rows []row
 	ctx := context.Background()
-	pause := func(d time.Duration) func() error { return func() error { time.Sleep(d); return nil } }
-	crash := func(name string) (func() error, func() error) {
-		return func() error { return run.Crash(name) }, func() error { return run.Revive(ctx, name) }
-	}
+	// A fault is injected, held under load, then healed (nil: it heals by
+	// itself).
 	type fault struct {
 		name         string
+		hold         time.Duration
 		inject, heal func() error
+	}
+	const kill, outage = 3 * time.Second, 20 * time.Second
+	crash := func(name, what string) fault {
+		return fault{"kill -9 " + what, kill, func() error { return run.Crash(name) }, func() error { return run.Revive(ctx, name) }}
 	}
 	var faults []fault
 	for _, app := range []string{"gateway", "user", "product", "order", "payment", "notification"} {
-		in, out := crash(app)
-		faults = append(faults, fault{"kill -9 " + app, in, out})
-		in, out = crash(app + "-dapr")
-		faults = append(faults, fault{"kill -9 " + app + " sidecar", in, out})
+		faults = append(faults, crash(app, app), crash(app+"-dapr", app+" sidecar"))
 	}
-	for _, cp := range []string{"placement", "scheduler"} {
-		in, out := crash(cp)
-		faults = append(faults, fault{"kill -9 " + cp, in, out})
-	}
-	faults = append(faults,
-		fault{"kill -9 control plane", func() error {
+	faults = append(faults, crash("placement", "placement"), crash("scheduler", "scheduler"),
+		fault{"kill -9 control plane", kill, func() error {
 			for _, p := range []string{"scheduler", "placement", "sentry"} {
 				if err := run.Crash(p); err != nil {
 					return err
@@ -109,9 +106,9 @@ func TestChaos(t *testing.T) {
 			}
 			return nil
 		}, func() error { return run.RestartControlPlane(ctx) }},
-		fault{"Redis stopped 20 s", func() error { rds.stop(t); time.Sleep(20 * time.Second); return nil }, func() error { rds.start(t); return nil }},
-		fault{"Redis paused 20 s", func() error { return rds.pause(20 * time.Second) }, pause(20 * time.Second)},
-		fault{"poison + duplicates, every topic", func() error { return rds.poisonAndDuplicate(ctx) }, pause(0)},
+		fault{"Redis stopped 20 s", outage, func() error { rds.stop(t); return nil }, func() error { rds.start(t); return nil }},
+		fault{"Redis paused 20 s", outage, func() error { return rds.pause(outage) }, nil},
+		fault{"poison + duplicates, every topic", kill, func() error { return rds.poisonAndDuplicate(ctx) }, nil},
 	)
 
 	// DAPRSHOP_CHAOS=kill,Redis: only the faults whose names contain one
@@ -146,9 +143,11 @@ func TestChaos(t *testing.T) {
 		if err := f.inject(); err != nil {
 			t.Fatalf("%s: inject: %v", f.name, err)
 		}
-		time.Sleep(3 * time.Second) // under load while the fault holds
-		if err := f.heal(); err != nil {
-			t.Fatalf("%s: heal: %v", f.name, err)
+		time.Sleep(f.hold) // under load while the fault holds
+		if f.heal != nil {
+			if err := f.heal(); err != nil {
+				t.Fatalf("%s: heal: %v", f.name, err)
+			}
 		}
 		healed := time.Now()
 		recovered := l.recoveredAfter(healed, 5*time.Second, 2*time.Minute)
@@ -175,7 +174,7 @@ func TestChaos(t *testing.T) {
 				t.Errorf("%s: order %s ended %q", f.name, o.id, final[o.id].status)
 			}
 		}
-		r.dups = duplicatedEffects(t, gw, admin, mailboxOf(run), func(o placedOrder) string { return buyers[o.buyer].email }, orders, final)
+		r.dups = duplicatedEffects(t, gw, admin, mailboxOf(run), emailOf, orders, final)
 		rows = append(rows, r)
 		if r.dups > 0 {
 			t.Errorf("%s: %d duplicated effects", f.name, r.dups)
@@ -189,7 +188,7 @@ func TestChaos(t *testing.T) {
 	// has its event on the broker.
 	all := l.allOrders(t, rds)
 	final := settle(t, gw, admin, all, 3*time.Minute)
-	if n := duplicatedEffects(t, gw, admin, mailboxOf(run), func(o placedOrder) string { return buyers[o.buyer].email }, all, final); n > 0 {
+	if n := duplicatedEffects(t, gw, admin, mailboxOf(run), emailOf, all, final); n > 0 {
 		t.Errorf("whole run: %d duplicated effects", n)
 	}
 	booksBalance(t, rds, products, stock, all, final)
@@ -201,7 +200,8 @@ func TestChaos(t *testing.T) {
 		fmt.Printf("%-34s %9d %8d %10s %5d %11d %10s\n", r.fault, r.accepted, r.shipped, fmt.Sprintf("%d+%d", r.cancelled-r.notDeclined, r.notDeclined),
 			r.lost, r.dups, r.recovered.Round(100*time.Millisecond))
 	}
-	fmt.Printf("%-34s %9d (every order stored; %d requests failed for good: %v)\n", "whole run", len(all), l.failedCount(), l.failures())
+	failed, failedTotal := l.failures()
+	fmt.Printf("%-34s %9d (every order stored; %d requests failed for good: %v)\n", "whole run", len(all), failedTotal, failed)
 	outside := l.errorsOutside(windows)
 	fmt.Printf("answers other than 201/200 outside the fault windows (from each fault to its recovery): %d\n", outside)
 	// The soak holds the error rate outside the fault windows to 0; a
@@ -498,24 +498,14 @@ func (l *load) recoveredAfter(t time.Time, quiet, within time.Duration) time.Dur
 	}
 }
 
-func (l *load) failedCount() int {
+// failures are the requests that failed for good, by their last answer.
+func (l *load) failures() (byAnswer map[string]int, total int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := 0
-	for _, c := range l.failed {
-		n += c
+	for _, n := range l.failed {
+		total += n
 	}
-	return n
-}
-
-func (l *load) failures() map[string]int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range l.failed {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(l.failed), total
 }
 
 // allOrders lists every order in the order service's store, accepted by
@@ -560,11 +550,7 @@ func userIDOf(t *testing.T, bearer string) string {
 	return claims.Subject
 }
 
-type finalOrder struct {
-	status, reason string
-	total          int64
-	buyer          string
-}
+type finalOrder struct{ status, reason string }
 
 // settle waits until every order is shipped or cancelled (a cancelled one
 // with a reason) and answers each one's end.
@@ -578,11 +564,7 @@ func settle(t *testing.T, gw client, admin string, orders []placedOrder, within 
 			st, _ := r.body["status"].(string)
 			reason, _ := r.body["reason"].(string)
 			if r.status == 200 && (st == "shipped" || (st == "cancelled" && reason != "")) {
-				f := finalOrder{status: st, reason: reason}
-				if tot, ok := r.body["total"].(map[string]any); ok {
-					f.total = int64(tot["amount"].(float64))
-				}
-				out[o.id] = f
+				out[o.id] = finalOrder{status: st, reason: reason}
 				break
 			}
 			if time.Now().After(deadline) {
