@@ -141,18 +141,28 @@ func (r *Run) tokenEnv(a *app) []string {
 }
 
 func (r *Run) startAppProcess(a *app) (*process, error) {
-	return r.console.start(a.name(), r.color(a), a.AppDirPath, a.bin, a.args, append(a.AppEnv(), r.tokenEnv(a)...), showAll)
+	bin, args := a.bin, a.args
+	if a.ns != nil {
+		bin, args = a.ns.wrap(bin, args)
+	}
+	return r.console.start(a.name(), r.color(a), a.AppDirPath, bin, args, append(a.AppEnv(), r.tokenEnv(a)...), showAll)
 }
 
 func (r *Run) startSidecar(a *app) (*process, error) {
 	// Beyond the CLI's flags: the sidecars' internal gRPC (sidecar to
 	// sidecar) and metrics listen on loopback too. The run file has no keys
 	// for these, so under the Dapr CLI they listen on every interface.
-	args := append(a.DaprdArgs(r.extraConfigs()...), "--dapr-internal-grpc-listen-address", "127.0.0.1", "--metrics-listen-address", "127.0.0.1")
+	args := append(a.DaprdArgs(r.extraConfigs()...), "--dapr-internal-grpc-listen-address", a.host(), "--metrics-listen-address", "127.0.0.1")
 	env := append(slices.Clone(r.sidecarEnv), r.tokenEnv(a)...)
 	env = append(env, a.healthEnv()...)
-	return r.console.start(a.name()+"-dapr", r.color(a), a.AppDirPath, filepath.Join(r.daprBin, "daprd"),
-		args, env, daprdNotable)
+	if a.announce != "" {
+		env = append(env, "DAPR_HOST_IP="+a.announce) // the last one counts
+	}
+	bin := filepath.Join(r.daprBin, "daprd")
+	if a.ns != nil {
+		bin, args = a.ns.wrap(bin, args)
+	}
+	return r.console.start(a.name()+"-dapr", r.color(a), a.AppDirPath, bin, args, env, daprdNotable)
 }
 
 // healthEnv tells a sidecar where its own and its app's health endpoints
@@ -161,15 +171,15 @@ func (r *Run) startSidecar(a *app) (*process, error) {
 func (a *app) healthEnv() []string {
 	path := cmp.Or(a.AppHealthCheckPath, "/healthz")
 	return []string{
-		EnvAppHealthURL + "=" + fmt.Sprintf("http://127.0.0.1:%d%s", a.AppPort, path),
-		EnvSidecarHealthURL + "=" + fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz?appid=%s", a.DaprHTTPPort, a.AppID),
+		EnvAppHealthURL + "=" + fmt.Sprintf("http://%s:%d%s", a.host(), a.AppPort, path),
+		EnvSidecarHealthURL + "=" + fmt.Sprintf("http://%s:%d/v1.0/healthz?appid=%s", a.host(), a.DaprHTTPPort, a.AppID),
 	}
 }
 
 func (r *Run) appChecks(a *app) []check {
 	return []check{
-		{name: a.name() + "-dapr", url: fmt.Sprintf("http://127.0.0.1:%d/v1.0/healthz", a.DaprHTTPPort)},
-		{name: a.name(), url: fmt.Sprintf("http://127.0.0.1:%d/readyz", a.readyPort())},
+		{name: a.name() + "-dapr", url: fmt.Sprintf("http://%s:%d/v1.0/healthz", a.host(), a.DaprHTTPPort)},
+		{name: a.name(), url: fmt.Sprintf("http://%s:%d/readyz", a.host(), a.readyPort())},
 	}
 }
 

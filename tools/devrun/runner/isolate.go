@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,6 +86,9 @@ func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 			}
 			if via, ok := r.redisVia[c.name()]; ok {
 				c.setMeta("redisHost", via)
+			}
+			if h, ok := c.meta("redisHost"); ok && !slices.Contains(r.redisAddrs, h) {
+				r.redisAddrs = append(r.redisAddrs, h)
 			}
 		}
 	})

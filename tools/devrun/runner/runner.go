@@ -77,6 +77,17 @@ type Options struct {
 	// PublicGateway opens the gateway's port to the network; everything else
 	// of the run listens on loopback only.
 	PublicGateway bool
+	// Netns runs each of these apps (FreePorts runs, Linux, as root), with
+	// its sidecar, in a network namespace of its own joined to the host by
+	// a veth pair, as a pod's network is joined to its node: Unplug and
+	// Plug take the link down and up. Its sidecar reaches the control plane
+	// and Redis across the link; other sidecars reach it at its end of it.
+	Netns []string
+	// Announce (app ID -> IP) makes an app's sidecar announce that address
+	// to name resolution, with its own internal gRPC port, instead of where
+	// it listens (SidecarAddress): a fault proxy listening there stands
+	// between it and every sidecar that calls it.
+	Announce map[string]string
 }
 
 // Run is a started topology.
@@ -99,6 +110,7 @@ type Run struct {
 	// redisVia is Options.RedisVia; redis is Options.Redis.
 	redisVia      map[string]string
 	redis         string
+	redisAddrs    []string // every Redis component's redisHost (netns.go)
 	traceEndpoint string
 	console       *console
 	tiers         [][]*process // stopped from last to first
@@ -115,6 +127,10 @@ type app struct {
 	AppConfig
 	bin  string
 	args []string
+	// ns is the app's network namespace (Options.Netns), nil on the host;
+	// announce is the address its sidecar announces (Options.Announce).
+	ns       *netns
+	announce string
 	// replica is 1 for an app's first process, 2.. for the others
 	// (EnvReplicas): same app ID, ports of their own.
 	replica int
@@ -351,6 +367,9 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 			return nil, err
 		}
 	}
+	if err := r.placeInNetns(o); err != nil {
+		return nil, err
+	}
 	if err := r.startApps(); err != nil {
 		return nil, err
 	}
@@ -398,7 +417,7 @@ func (r *Run) app(name string) *app {
 // its process name ("product-2").
 func (r *Run) AppURL(appID string) string {
 	if a := r.app(appID); a != nil {
-		return "http://localhost:" + strconv.Itoa(a.AppPort)
+		return "http://" + a.urlHost() + ":" + strconv.Itoa(a.AppPort)
 	}
 	return ""
 }
@@ -415,7 +434,7 @@ func (r *Run) MetricsPort(appID string) int {
 // has no ADMIN_PORT).
 func (r *Run) AdminURL(appID string) string {
 	if a := r.app(appID); a != nil {
-		return "http://localhost:" + strconv.Itoa(a.readyPort())
+		return "http://" + a.urlHost() + ":" + strconv.Itoa(a.readyPort())
 	}
 	return ""
 }
@@ -423,7 +442,7 @@ func (r *Run) AdminURL(appID string) string {
 // SidecarURL is the base URL of an app's sidecar HTTP API.
 func (r *Run) SidecarURL(appID string) string {
 	if a := r.app(appID); a != nil {
-		return "http://localhost:" + strconv.Itoa(a.DaprHTTPPort)
+		return "http://" + a.urlHost() + ":" + strconv.Itoa(a.DaprHTTPPort)
 	}
 	return ""
 }
