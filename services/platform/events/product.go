@@ -45,7 +45,8 @@ type ReservedLine struct {
 
 // InventoryReservation is the payload of inventory.reserved, .released and
 // .committed. Reason says why stock was released: "released" (the order
-// service asked) or "expired".
+// service asked), "expired", or "returned" (a committed order's stock put
+// back).
 type InventoryReservation struct {
 	OrderID   string         `json:"orderId"`
 	Lines     []ReservedLine `json:"lines"`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/daprshop/platform/daprjobs"
 	"github.com/daprshop/platform/httpapi"
 	"github.com/daprshop/platform/identity"
 	"github.com/daprshop/platform/problem"
@@ -23,12 +24,14 @@ type HTTP struct {
 	svc            *app.Service
 	v              *validate.Validator
 	sessionCallers []string
+	jobs           daprjobs.Run
 }
 
 // NewHTTP returns the handlers for svc; only sessionCallers (app IDs, the
-// gateway) may read an account's session version.
-func NewHTTP(svc *app.Service, v *validate.Validator, sessionCallers []string) *HTTP {
-	return &HTTP{svc: svc, v: v, sessionCallers: sessionCallers}
+// gateway) may read an account's session version; jobs does the app's
+// Dapr jobs (the outbox's sweep).
+func NewHTTP(svc *app.Service, v *validate.Validator, sessionCallers []string, jobs daprjobs.Run) *HTTP {
+	return &HTTP{svc: svc, v: v, sessionCallers: sessionCallers, jobs: jobs}
 }
 
 // Register adds the routes to r.
@@ -42,6 +45,7 @@ func (h *HTTP) Register(r *mux.Router) {
 	r.HandleFunc("/users/{id}", h.get).Methods(http.MethodGet)
 	r.HandleFunc("/users/{id}", h.update).Methods(http.MethodPut)
 	r.HandleFunc("/users/{id}", h.delete).Methods(http.MethodDelete)
+	daprjobs.Route(r, h.jobs, httpapi.WriteError)
 }
 
 // The tags catch malformed input early, all fields at once; the domain

@@ -57,7 +57,7 @@ func server(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	r := httpapi.NewRouter()
-	ports.NewHTTP(svc, validate.New(), []string{"gateway"}).Register(r)
+	ports.NewHTTP(svc, validate.New(), []string{"gateway"}, nil).Register(r)
 	return httpapi.Handler(r, httpapi.Options{Log: zap.NewNop(), Metrics: middleware.NewHTTPMetrics()})
 }
 

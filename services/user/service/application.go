@@ -92,8 +92,7 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 
 	router := httpapi.NewRouter()
-	ports.NewHTTP(svc, validate.New(), cfg.SessionCallers).Register(router)
-	daprjobs.Route(router, daprjobs.Counting(outbox.SweepJob, "published", box.Sweep), httpapi.WriteError)
+	ports.NewHTTP(svc, validate.New(), cfg.SessionCallers, daprjobs.Counting(outbox.SweepJob, "published", box.Sweep)).Register(router)
 	// The outbox's sweep is upkeep, not what makes the service ready: it is
 	// scheduled in the background, tried until the scheduler answers.
 	go func() {

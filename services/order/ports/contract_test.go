@@ -1,0 +1,18 @@
+package ports_test
+
+import (
+	"testing"
+
+	"github.com/gorilla/mux"
+
+	"github.com/daprshop/order/ports"
+	"github.com/daprshop/platform/contracts"
+)
+
+// Every route of the service is in a published document (contracts/openapi)
+// and every operation documented for it is served.
+func TestRoutesArePublished(t *testing.T) {
+	r := mux.NewRouter()
+	ports.NewHTTP(nil, nil).Register(r)
+	contracts.Check(t, "order", r)
+}
