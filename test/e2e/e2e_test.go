@@ -52,6 +52,7 @@ func (c client) do(method, path, body string, headers ...string) response {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	checkAnswer(c.t, req, resp.StatusCode, resp.Header, b)
 	r := response{status: resp.StatusCode, header: resp.Header, raw: string(b)}
 	_ = json.Unmarshal(b, &r.body)
 	return r
@@ -74,6 +75,9 @@ func TestThroughTheGateway(t *testing.T) {
 	root := daprtest.RepoRoot(t)
 	// Free ports and a state folder of its own, so a `make run` may go on beside it.
 	run := startRun(t, root, nil, nil)
+	// Once the test is done, and before the run stops: every event it
+	// caused, as published, against its schema.
+	t.Cleanup(func() { checkPublishedEvents(t, run) })
 
 	// An app the pub/sub scopes do not name, on the repository's pub/sub
 	// component: every topic is protected, so it must get nothing.

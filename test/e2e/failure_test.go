@@ -16,6 +16,11 @@ import (
 	"github.com/daprshop/platform/sweeplist"
 )
 
+// injectedEventPrefix starts the CloudEvent ID of an event a test puts on a
+// topic itself, breaking its contract on purpose (checkPublishedEvents
+// skips it).
+const injectedEventPrefix = "poison-"
+
 // poison publishes an order.paid event addressed to the test domain the
 // notifier's sender always refuses as a temporary failure. It must be
 // delivered exactly 1 + maxRetries times (the eventDelivery policy), land in
@@ -27,7 +32,7 @@ func poison(t *testing.T, run *runner.Run, gw client, admin string) {
 	// letter arrives (an event dead-lettered while it was down is handled
 	// then; this one fails again and is kept).
 	want := configuredDeliveries(t) + 1
-	id := "poison-" + uuid.NewString()[:8]
+	id := injectedEventPrefix + uuid.NewString()[:8]
 	req, _ := http.NewRequest("POST", run.SidecarURL("order")+"/v1.0/publish/pubsub/order.paid?metadata.cloudevent.id="+id,
 		strings.NewReader(`{"orderId":"`+id+`","email":"nobody@fail.invalid","total":{"amount":100,"currency":"EUR"}}`))
 	req.Header.Set("Content-Type", "application/json")

@@ -138,6 +138,7 @@ func (s fuzzSystem) send(t *testing.T, method, path, body string, headers ...str
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	checkAnswer(t, req, resp.StatusCode, resp.Header, raw)
 	if resp.StatusCode >= 500 {
 		t.Fatalf("%s %s with %q: %d %s", method, path, body, resp.StatusCode, raw)
 	}
