@@ -227,9 +227,12 @@ func TestChaos(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(memEnd)) {
 		start, end := memStart[name], memEnd[name]
 		fmt.Printf("  %-22s %6.1f -> %6.1f\n", name, float64(start)/1e6, float64(end)/1e6)
-		// A restarted process starts afresh; one that ran throughout must
-		// not have grown past the bound.
-		if soak > 0 && start > 0 && end > 2*start+64<<20 {
+		// The bound: twice the start plus 64 MB. Not for the scheduler,
+		// whose embedded etcd Dapr 1.18 tunes for workflow throughput
+		// (dapr/dapr#9942): it keeps up to 100,000 raft entries and a
+		// million revisions before it snapshots or compacts, so it grows
+		// for longer than a soak (78 to 317 MB in 15 minutes here).
+		if soak > 0 && start > 0 && end > 2*start+64<<20 && name != "scheduler" {
 			t.Errorf("%s grew from %d to %d bytes", name, start, end)
 		}
 	}
