@@ -141,10 +141,7 @@ func proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	status, detail := http.StatusBadGateway, "the service behind this route is unavailable"
 	var unreachable *daprError
 	if errors.As(err, &unreachable) {
-		logging.FromContext(r.Context()).Warn("the service behind this route could not be reached; 503", zap.Error(err))
-		w.Header().Set("Retry-After", httpapi.RetryAfterUnavailable)
-		httpapi.WriteError(w, r, problem.Typed(http.StatusServiceUnavailable, problem.TypeUnavailable,
-			"the service behind this route is not answering; retry shortly"))
+		httpapi.WriteError(w, r, err) // an outage: 503 with Retry-After, as every service answers one
 		return
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

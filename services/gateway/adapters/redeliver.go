@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/daprshop/platform/logging"
+	"github.com/daprshop/platform/sidecar"
 )
 
 // deliveryAttempts bounds how often one request is offered to an app ID
@@ -88,6 +89,9 @@ type daprError struct {
 }
 
 func (e *daprError) Error() string { return e.ErrorCode + ": " + e.Message }
+
+// Unwrap makes it an outage to httpapi.WriteError (503, Retry-After).
+func (e *daprError) Unwrap() error { return sidecar.ErrUnavailable }
 
 // sidecarError reads whether resp is the sidecar's own error (a 500 whose
 // JSON body has an errorCode ERR_...), not an answer of the app; resp stays
