@@ -35,42 +35,42 @@ type Operation struct{ Method, Path string }
 func (o Operation) String() string { return o.Method + " " + o.Path }
 
 // Published answers, for every app, the operations the documents say it
-// serves; via names the document each came from.
-func Published(root string) (byApp map[string][]Operation, via map[Operation]string, err error) {
+// serves. A path of gateway.yaml, /api/<path>, is served by the gateway and
+// forwarded to its one x-app as <path>.
+func Published(root string) (map[string][]Operation, error) {
 	files, err := filepath.Glob(filepath.Join(root, Dir, "*.yaml"))
 	if err != nil || len(files) == 0 {
-		return nil, nil, fmt.Errorf("no API documents in %s: %v", filepath.Join(root, Dir), err)
+		return nil, fmt.Errorf("no API documents in %s: %v", filepath.Join(root, Dir), err)
 	}
-	byApp, via = map[string][]Operation{}, map[Operation]string{}
+	byApp := map[string][]Operation{}
 	for _, f := range files {
 		doc, err := read(f)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		gateway := filepath.Base(f) == GatewayDoc
 		for path, item := range doc.Paths {
 			if len(item.Apps) == 0 {
-				return nil, nil, fmt.Errorf("%s: path %s has no x-app (the app that serves it)", f, path)
+				return nil, fmt.Errorf("%s: path %s has no x-app (the app that serves it)", f, path)
 			}
 			for _, method := range item.methods() {
 				served := Operation{method, path}
 				if gateway {
-					// The gateway serves it and forwards it.
 					byApp["gateway"] = append(byApp["gateway"], served)
-					via[served] = filepath.Base(f)
 					served.Path = strings.TrimPrefix(path, "/api")
 				}
 				for _, app := range item.Apps {
 					byApp[app] = append(byApp[app], served)
 				}
-				via[served] = filepath.Base(f)
 			}
 		}
 	}
-	return byApp, via, nil
+	return byApp, nil
 }
 
-// Gateway answers the public API's operations with the app each goes to.
+// Gateway answers the public API's operations with the app each goes to
+// (gateway.yaml alone: another document may give the same path to another
+// app).
 func Gateway(root string) (map[Operation]string, error) {
 	doc, err := read(filepath.Join(root, Dir, GatewayDoc))
 	if err != nil {
@@ -88,8 +88,8 @@ func Gateway(root string) (map[Operation]string, error) {
 	return out, nil
 }
 
-// Routes lists the operations a router serves.
-func Routes(r *mux.Router) ([]Operation, error) {
+// routes lists the operations a router serves.
+func routes(r *mux.Router) ([]Operation, error) {
 	var ops []Operation
 	err := r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		path, err := route.GetPathTemplate()
@@ -112,11 +112,11 @@ func Routes(r *mux.Router) ([]Operation, error) {
 // operation the documents give app that r does not serve.
 func Check(t testing.TB, app string, r *mux.Router) {
 	t.Helper()
-	published, _, err := Published(daprtest.RepoRoot(t))
+	published, err := Published(daprtest.RepoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	served, err := Routes(r)
+	served, err := routes(r)
 	if err != nil {
 		t.Fatal(err)
 	}
