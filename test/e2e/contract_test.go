@@ -19,7 +19,6 @@ import (
 	"github.com/pb33f/libopenapi/datamodel"
 	"github.com/redis/go-redis/v9"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"gopkg.in/yaml.v3"
 
 	"github.com/daprshop/devrun/runner"
 	"github.com/daprshop/platform/contracts"
@@ -188,40 +187,13 @@ func checkPublishedEvents(t *testing.T, run *runner.Run) {
 	}
 }
 
-// redisPubSub reads the run's pub/sub component: its Redis address and
-// database, if it is Redis streams.
+// redisPubSub answers the run's pub/sub Redis address and database, if
+// its pub/sub is Redis streams.
 func redisPubSub(t *testing.T, run *runner.Run) (addr string, db int, ok bool) {
-	for _, dir := range run.ResourcesPaths("order") {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var c struct {
-				Kind     string
-				Metadata struct{ Name string }
-				Spec     struct {
-					Type     string
-					Metadata []struct{ Name, Value string }
-				}
-			}
-			if yaml.Unmarshal(b, &c) != nil || c.Kind != "Component" || c.Metadata.Name != "pubsub" {
-				continue
-			}
-			if c.Spec.Type != "pubsub.redis" {
-				return "", 0, false
-			}
-			for _, m := range c.Spec.Metadata {
-				switch m.Name {
-				case "redisHost":
-					addr = m.Value
-				case "redisDB":
-					db, _ = strconv.Atoi(m.Value)
-				}
-			}
-			return addr, db, addr != ""
-		}
+	typ, meta, err := run.Component("pubsub")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return "", 0, false
+	db, _ = strconv.Atoi(meta["redisDB"])
+	return meta["redisHost"], db, typ == "pubsub.redis" && meta["redisHost"] != ""
 }

@@ -153,3 +153,29 @@ func (r *Run) components() ([]resource, error) {
 	}
 	return out, nil
 }
+
+// Component answers one of the run's Components as its sidecars load it
+// (isolated, profiles applied): its type and its metadata items' plain
+// values.
+func (r *Run) Component(name string) (typ string, meta map[string]string, err error) {
+	comps, err := r.components()
+	if err != nil {
+		return "", nil, err
+	}
+	for _, c := range comps {
+		if c.name() != name {
+			continue
+		}
+		meta = map[string]string{}
+		items, _ := c.spec()["metadata"].([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			n, _ := m["name"].(string)
+			if v, ok := c.meta(n); ok {
+				meta[n] = v
+			}
+		}
+		return c.componentType(), meta, nil
+	}
+	return "", nil, fmt.Errorf("the run has no component %q", name)
+}
