@@ -19,6 +19,7 @@ import (
 // shopper is a registered, logged-in buyer.
 type shopper struct {
 	gw     client
+	id     string
 	email  string
 	bearer string
 }
@@ -29,7 +30,8 @@ func newShopper(t *testing.T, gw client) shopper {
 	expect(t, "register buyer", gw.do("POST", "/api/users/register", `{"email":"`+email+`","name":"Bea","password":"correct-horse-42"}`), 201)
 	r := gw.do("POST", "/api/users/login", `{"email":"`+email+`","password":"correct-horse-42"}`)
 	expect(t, "buyer login", r, 200)
-	return shopper{gw: gw, email: email, bearer: "Bearer " + r.body["accessToken"].(string)}
+	id, _ := r.body["user"].(map[string]any)["id"].(string)
+	return shopper{gw: gw, id: id, email: email, bearer: "Bearer " + r.body["accessToken"].(string)}
 }
 
 func (s shopper) order(key, method string, lines ...string) response {
