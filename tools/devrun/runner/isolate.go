@@ -192,8 +192,7 @@ func (r *Run) isolateNameResolution(stateDir string) error {
 		"metadata":   map[string]any{"name": "isolated-name-resolution"},
 		"spec": map[string]any{"nameResolution": map[string]any{
 			"component": "sqlite", "version": "v1",
-			// busyTimeout: see components/profiles/sqlite/configuration.yaml.
-			"configuration": map[string]any{"connectionString": filepath.Join(stateDir, "isolated-names.db"), "busyTimeout": "10s"},
+			"configuration": map[string]any{"connectionString": filepath.Join(stateDir, "isolated-names.db")},
 		}},
 	})
 }
