@@ -95,20 +95,30 @@ func (r *Run) build(ctx context.Context, binDir string, prebuilt map[string]stri
 	return nil
 }
 
-func (r *Run) startApps() error {
+func (r *Run) startApps(ctx context.Context) error {
 	if len(r.apps) == 0 {
 		return nil
 	}
 	// Sidecars and apps are separate tiers so that Stop stops apps first.
 	r.tiers = append(r.tiers, nil, nil)
 	sidecars, apps := len(r.tiers)-2, len(r.tiers)-1
-	for _, a := range r.apps {
+	for i, a := range r.apps {
 		p, d, err := r.startApp(a)
 		if err != nil {
 			return err
 		}
 		r.tiers[apps] = append(r.tiers[apps], p)
 		r.tiers[sidecars] = append(r.tiers[sidecars], d)
+		// Every sidecar creates the SQLite name-resolution file's tables as
+		// it starts, and SQLite refuses a second schema change at once
+		// without waiting (SQLITE_BUSY, whatever busyTimeout says): a
+		// sidecar that lost ran with no resolver, its app unreachable. The
+		// first one creates them alone; the others find them made.
+		if i == 0 && r.sqliteNames {
+			if err := r.waitFor(ctx, time.Minute, r.appChecks(a)[:1]); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

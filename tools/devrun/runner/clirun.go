@@ -140,7 +140,7 @@ func StartDaprRun(ctx context.Context, root string, a *AppConfig, stateDir strin
 	if err := r.build(ctx, filepath.Join(stateDir, "bin"), nil); err != nil {
 		return nil, err
 	}
-	if err := r.startApps(); err != nil {
+	if err := r.startApps(ctx); err != nil {
 		return nil, err
 	}
 	go r.watch()

@@ -63,6 +63,7 @@ func (r *Run) isolateData(ctx context.Context, stateDir string, db int) error {
 		if err := r.isolateNameResolution(stateDir); err != nil {
 			return err
 		}
+		r.sqliteNames = true
 	}
 	if db == 0 {
 		reserved, release, err := redisdb.Reserve(ctx)

@@ -103,7 +103,10 @@ type Run struct {
 	standins []*standin
 	overlays []string // Configuration files layered over every app's own (isolate.go)
 	mdns     bool     // a FreePorts run that resolves through mDNS (Options.MDNS)
-	cleanups []func() // run by Stop after every process has stopped
+	// sqliteNames: app IDs resolve through a SQLite file every sidecar
+	// shares (the sqlite profile, or an isolated run's own); see startApps.
+	sqliteNames bool
+	cleanups    []func() // run by Stop after every process has stopped
 	// wantCollector starts the bundled trace collector; traceEndpoint is
 	// where the sidecars export spans (TraceEndpoint, or that collector).
 	wantCollector bool
@@ -303,6 +306,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	if err := r.profile.apply(r.topology, o.StateDir); err != nil {
 		return nil, err
 	}
+	r.sqliteNames = r.profile.resolver() == "sqlite"
 	if o.FreePorts {
 		r.mdns = o.MDNS
 		r.redisVia, r.redis = o.RedisVia, o.Redis
@@ -370,7 +374,7 @@ func Start(ctx context.Context, o Options) (*Run, error) {
 	if err := r.placeInNetns(o); err != nil {
 		return nil, err
 	}
-	if err := r.startApps(); err != nil {
+	if err := r.startApps(ctx); err != nil {
 		return nil, err
 	}
 	go r.watch()
