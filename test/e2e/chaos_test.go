@@ -36,6 +36,7 @@ func TestChaos(t *testing.T) {
 	if os.Getenv("DAPRSHOP_CHAOS") == "" {
 		t.Skip("the chaos suite runs with `make test-chaos` (DAPRSHOP_CHAOS=1)")
 	}
+	v := keepVerdicts(t)
 	root := daprtest.RepoRoot(t)
 	rds := startChaosRedis(t)
 	run := startRunWith(t, root, func(o *runner.Options) {
@@ -153,12 +154,12 @@ func TestChaos(t *testing.T) {
 		// when it strikes: that request can fail of it too.
 		from := l.oldestInFlight(time.Now())
 		if err := f.inject(); err != nil {
-			t.Fatalf("%s: inject: %v", f.name, err)
+			v.Fatalf("%s: inject: %v", f.name, err)
 		}
 		time.Sleep(f.hold) // under load while the fault holds
 		if f.heal != nil {
 			if err := f.heal(); err != nil {
-				t.Fatalf("%s: heal: %v", f.name, err)
+				v.Fatalf("%s: heal: %v", f.name, err)
 			}
 		}
 		healed := time.Now()
@@ -169,7 +170,7 @@ func TestChaos(t *testing.T) {
 		time.Sleep(time.Until(healed.Add(5 * time.Second)))
 		cutoff := time.Now()
 		orders := l.acceptedBetween(from, cutoff)
-		final := settle(t, gw, admin, orders, 3*time.Minute)
+		final := settle(v, gw, admin, orders, 3*time.Minute)
 		r := row{fault: f.name, accepted: len(orders), recovered: recovered}
 		for _, o := range orders {
 			r.slowest = max(r.slowest, final[o.id].took)
@@ -184,13 +185,13 @@ func TestChaos(t *testing.T) {
 				}
 			default:
 				r.lost++
-				t.Errorf("%s: order %s ended %q", f.name, o.id, final[o.id].status)
+				v.Errorf("%s: order %s ended %q", f.name, o.id, final[o.id].status)
 			}
 		}
-		r.dups = duplicatedEffects(t, gw, admin, mailboxOf(run), emailOf, orders, final)
+		r.dups = duplicatedEffects(v, gw, admin, mailboxOf(run), emailOf, orders, final)
 		rows = append(rows, r)
 		if r.dups > 0 {
-			t.Errorf("%s: %d duplicated effects", f.name, r.dups)
+			v.Errorf("%s: %d duplicated effects", f.name, r.dups)
 		}
 	}
 	stopLoad()
@@ -200,12 +201,12 @@ func TestChaos(t *testing.T) {
 	// client, ended; stock is conserved and nothing is held; every change
 	// has its event on the broker.
 	all := l.allOrders(t, rds)
-	final := settle(t, gw, admin, all, 3*time.Minute)
-	if n := duplicatedEffects(t, gw, admin, mailboxOf(run), emailOf, all, final); n > 0 {
-		t.Errorf("whole run: %d duplicated effects", n)
+	final := settle(v, gw, admin, all, 3*time.Minute)
+	if n := duplicatedEffects(v, gw, admin, mailboxOf(run), emailOf, all, final); n > 0 {
+		v.Errorf("whole run: %d duplicated effects", n)
 	}
-	booksBalance(t, rds, products, stock, all, final)
-	eventsOnTheBroker(t, rds, all, final)
+	booksBalance(v, rds, products, stock, all, final)
+	eventsOnTheBroker(v, rds, all, final)
 
 	fmt.Printf("\n(load: %.1f checkouts/s; cancelled: with the reason \"payment declined\" (the load declines 1 card in 10) + for another reason; recovered: from the fault's end to the last request that failed; slowest: the longest an order of the row took from its creation to shipped or cancelled)\n", rate)
 	fmt.Printf("%-34s %9s %8s %10s %5s %11s %10s %8s\n", "fault", "accepted", "shipped", "cancelled", "lost", "duplicated", "recovered", "slowest")
@@ -220,7 +221,7 @@ func TestChaos(t *testing.T) {
 	// The soak holds the error rate outside the fault windows to 0; a
 	// single pass reports it (a request can straddle a window's edge).
 	if soak > 0 && outside > 0 {
-		t.Errorf("%d requests failed outside the fault windows", outside)
+		v.Errorf("%d requests failed outside the fault windows", outside)
 	}
 	fmt.Printf("\nmemory (RSS, MB) over %s:\n", time.Since(began).Round(time.Second))
 	for _, name := range slices.Sorted(maps.Keys(memEnd)) {
@@ -232,7 +233,7 @@ func TestChaos(t *testing.T) {
 		// million revisions before it snapshots or compacts, so it grows
 		// for longer than a soak (78 to 317 MB in 15 minutes here).
 		if soak > 0 && start > 0 && end > 2*start+64<<20 && name != "scheduler" {
-			t.Errorf("%s grew from %d to %d bytes", name, start, end)
+			v.Errorf("%s grew from %d to %d bytes", name, start, end)
 		}
 	}
 	fmt.Println()
@@ -569,7 +570,7 @@ type finalOrder struct {
 
 // settle waits until every order is shipped or cancelled (a cancelled one
 // with a reason) and answers each one's end.
-func settle(t *testing.T, gw client, admin string, orders []placedOrder, within time.Duration) map[string]finalOrder {
+func settle(t testing.TB, gw client, admin string, orders []placedOrder, within time.Duration) map[string]finalOrder {
 	t.Helper()
 	out := map[string]finalOrder{}
 	deadline := time.Now().Add(within)
@@ -612,7 +613,7 @@ func wantedEmails(o placedOrder, status string) []string {
 // is missing.
 var diagnose func(placedOrder)
 
-func duplicatedEffects(t *testing.T, gw client, admin string, box mailbox, emailOf func(placedOrder) string, orders []placedOrder, final map[string]finalOrder) int {
+func duplicatedEffects(t testing.TB, gw client, admin string, box mailbox, emailOf func(placedOrder) string, orders []placedOrder, final map[string]finalOrder) int {
 	t.Helper()
 	dups := 0
 	for _, o := range orders {
@@ -692,7 +693,7 @@ func duplicatedEffects(t *testing.T, gw client, admin string, box mailbox, email
 // booksBalance checks every product's stock record in the store: what it
 // started with is what is available, held and sold, and nothing is held
 // once every order has ended.
-func booksBalance(t *testing.T, rds *chaosRedis, products []string, initial int64, orders []placedOrder, final map[string]finalOrder) {
+func booksBalance(t testing.TB, rds *chaosRedis, products []string, initial int64, orders []placedOrder, final map[string]finalOrder) {
 	t.Helper()
 	for _, id := range products {
 		raw, err := rds.rdb.HGet(context.Background(), "product||stock|"+id, "data").Result()
@@ -725,7 +726,7 @@ func booksBalance(t *testing.T, rds *chaosRedis, products []string, initial int6
 
 // eventsOnTheBroker checks the broker's streams: every order's changes
 // have their event, each under one ID, however often it was published.
-func eventsOnTheBroker(t *testing.T, rds *chaosRedis, orders []placedOrder, final map[string]finalOrder) {
+func eventsOnTheBroker(t testing.TB, rds *chaosRedis, orders []placedOrder, final map[string]finalOrder) {
 	t.Helper()
 	ids := map[string]int{}
 	for _, topic := range []string{"order.created", "order.paid", "order.shipped", "order.cancelled", "payment.completed"} {

@@ -29,7 +29,7 @@ var subjects = map[string]string{
 // mailbox lists the subjects of the emails sent to an address: the local
 // outbox folder's .eml files, or the SMTP stand-in's messages.
 type mailbox interface {
-	subjects(t *testing.T, to string) []string
+	subjects(t testing.TB, to string) []string
 }
 
 func mailboxOf(run *runner.Run) mailbox {
@@ -41,7 +41,7 @@ func mailboxOf(run *runner.Run) mailbox {
 
 type outbox struct{ dir string }
 
-func (o outbox) subjects(t *testing.T, to string) []string {
+func (o outbox) subjects(t testing.TB, to string) []string {
 	entries, _ := os.ReadDir(o.dir)
 	var out []string
 	for _, e := range entries {
@@ -65,7 +65,7 @@ func (o outbox) subjects(t *testing.T, to string) []string {
 // mailpit reads Mailpit's API: what an SMTP server received.
 type mailpit struct{ api string }
 
-func (m mailpit) subjects(t *testing.T, to string) []string {
+func (m mailpit) subjects(t testing.TB, to string) []string {
 	resp, err := http.Get(m.api + "/api/v1/messages?limit=1000")
 	if err != nil {
 		t.Fatalf("mailpit: %v", err)
