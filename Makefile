@@ -53,10 +53,11 @@ run: dapr ## run the control plane and every service beside its sidecar (PROFILE
 # every component profile) and the deployment tests (strict Dapr YAML, the
 # chart and Dockerfile, the chart installed into a real kube-apiserver).
 # Beside them, the modules every later build needs are downloaded while the
-# first builds compile (a cold machine spends minutes on each).
+# first builds compile (a cold machine spends minutes on each), and the
+# Node.js service's own tests run (seconds).
 .PHONY: test
-test: ## unit, integration (real daprd + Redis/PostgreSQL/brokers), end-to-end on every profile, chart and Kubernetes tests
-	@$(MAKE) --no-print-directory -j3 --output-sync=target prefetch test-go test-deploy
+test: ## unit, integration (real daprd + Redis/PostgreSQL/brokers), end-to-end on every profile and in a browser, chart and Kubernetes tests, the Node.js service's tests
+	@$(MAKE) --no-print-directory -j3 --output-sync=target prefetch test-go test-deploy test-node
 
 # The module graphs of the tools and of the deployment test modules.
 PREFETCH := tools/kube tools/consul tools/mailpit tools/kfake $(DEPLOY_MODULES)
@@ -81,6 +82,11 @@ FUZZTIME ?= 10s
 .PHONY: test-fuzz
 test-fuzz: dapr ## fuzz every public route through a running system for FUZZTIME each (default 10s; FUZZ=Replace: only the targets so named): 4xx never 5xx, nothing stored when refused
 	FUZZTIME=$(FUZZTIME) FUZZ=$(FUZZ) go test $(GO_TEST_FLAGS) -v -run TestFuzzRoutes ./test/e2e
+
+.PHONY: test-node
+test-node: ## the Node.js service's tests (node --test), dependencies from its lockfile
+	@go run ./tools/devrun npm-ci services/reviews
+	cd services/reviews && node --test
 
 .PHONY: test-deploy
 test-deploy: dapr ## the Dapr YAML, chart and Dockerfile checks and the Kubernetes API server test only

@@ -32,6 +32,23 @@ func poison(t *testing.T, run *runner.Run, gw client, admin string) {
 	// letter arrives (an event dead-lettered while it was down is handled
 	// then; this one fails again and is kept).
 	want := configuredDeliveries(t) + 1
+	id := publishPoison(t, run)
+	d := deadLetterOf(t, gw, admin, id, want)
+	if int(d["deliveries"].(float64)) != want || d["topic"] != "order.paid" {
+		t.Fatalf("dead letter %v: want exactly %d deliveries of order.paid", d, want)
+	}
+	expect(t, "replay", gw.do("POST", "/api/admin/deadletters/"+id+"/replay", "", "Authorization", admin), 202)
+	d = deadLetterOf(t, gw, admin, id, 2*want)
+	if int(d["deliveries"].(float64)) != 2*want || d["replays"].(float64) != 1 {
+		t.Fatalf("after replay: %v: want %d deliveries and 1 replay", d, 2*want)
+	}
+	expect(t, "customers cannot see dead letters", gw.do("GET", "/api/admin/deadletters", ""), 401)
+}
+
+// publishPoison publishes an order.paid event the notifier can never
+// handle (its order does not exist) and answers its ID.
+func publishPoison(t *testing.T, run *runner.Run) string {
+	t.Helper()
 	id := injectedEventPrefix + uuid.NewString()[:8]
 	req, _ := http.NewRequest("POST", run.SidecarURL("order")+"/v1.0/publish/pubsub/order.paid?metadata.cloudevent.id="+id,
 		strings.NewReader(`{"orderId":"`+id+`","email":"nobody@fail.invalid","total":{"amount":100,"currency":"EUR"}}`))
@@ -45,35 +62,28 @@ func poison(t *testing.T, run *runner.Run, gw client, admin string) {
 	if resp.StatusCode != 204 {
 		t.Fatalf("publish: %s", resp.Status)
 	}
+	return id
+}
 
-	deadLetter := func(deliveries int) map[string]any {
-		t.Helper()
-		deadline := time.Now().Add(45 * time.Second)
-		for {
-			r := gw.do("GET", "/api/admin/deadletters", "", "Authorization", admin)
-			expect(t, "dead letters", r, 200)
-			for _, it := range r.body["items"].([]any) {
-				d := it.(map[string]any)
-				if d["id"] == id && int(d["deliveries"].(float64)) >= deliveries {
-					return d
-				}
+// deadLetterOf waits for the dead letter id to show at least deliveries
+// deliveries in the admin API, and answers it.
+func deadLetterOf(t *testing.T, gw client, admin, id string, deliveries int) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		r := gw.do("GET", "/api/admin/deadletters", "", "Authorization", admin)
+		expect(t, "dead letters", r, 200)
+		for _, it := range r.body["items"].([]any) {
+			d := it.(map[string]any)
+			if d["id"] == id && int(d["deliveries"].(float64)) >= deliveries {
+				return d
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("dead letter %s with %d deliveries not there after 45s: %s", id, deliveries, r.raw)
-			}
-			time.Sleep(250 * time.Millisecond)
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dead letter %s with %d deliveries not there after 45s: %s", id, deliveries, r.raw)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
-	d := deadLetter(want)
-	if int(d["deliveries"].(float64)) != want || d["topic"] != "order.paid" {
-		t.Fatalf("dead letter %v: want exactly %d deliveries of order.paid", d, want)
-	}
-	expect(t, "replay", gw.do("POST", "/api/admin/deadletters/"+id+"/replay", "", "Authorization", admin), 202)
-	d = deadLetter(2 * want)
-	if int(d["deliveries"].(float64)) != 2*want || d["replays"].(float64) != 1 {
-		t.Fatalf("after replay: %v: want %d deliveries and 1 replay", d, 2*want)
-	}
-	expect(t, "customers cannot see dead letters", gw.do("GET", "/api/admin/deadletters", ""), 401)
 }
 
 // crash places 20 orders, kills the order service and its sidecar with

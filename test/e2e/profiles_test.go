@@ -150,6 +150,7 @@ func profileSuite(t *testing.T, run *runner.Run) {
 	t.Run("checkout ships", func(t *testing.T) { happyPath(t, gw, box, admin, lamp, mug) })
 	t.Run("a decline compensates", func(t *testing.T) { declined(t, gw, box, admin, lamp) })
 	t.Run("an Idempotency-Key replays", func(t *testing.T) { sameKeyThrice(t, gw, admin, mug) })
+	t.Run("a buyer reviews what was shipped (Node.js service)", func(t *testing.T) { reviews(t, gw, admin) })
 	t.Run("a poison event is dead-lettered and replayed", func(t *testing.T) { poison(t, run, gw, admin) })
 	t.Run("a live key set in the profile's configuration store applies", func(t *testing.T) { liveKey(t, run, gw) })
 	t.Run("every gateway replica hears of catalog changes", func(t *testing.T) { replicasSeeChanges(t, run, gw, admin) })
@@ -185,9 +186,9 @@ func liveKey(t *testing.T, run *runner.Run, gw client) {
 // component types by name, as the sidecars report them.
 var profileComponents = map[string]map[string]map[string]string{
 	"redis":             {"order": {"pubsub": "pubsub.redis", "order-store": "state.redis", "order-workflow-store": "state.redis"}, "gateway": {"configstore": "configuration.redis"}},
-	"postgres-rabbitmq": {"order": {"pubsub": "pubsub.rabbitmq", "order-store": "state.postgresql", "order-workflow-store": "state.postgresql"}, "user": {"user-store": "state.postgresql"}, "product": {"product-store": "state.postgresql"}, "payment": {"payment-store": "state.postgresql"}, "notification": {"notification-store": "state.postgresql"}, "gateway": {"configstore": "configuration.postgresql"}},
+	"postgres-rabbitmq": {"order": {"pubsub": "pubsub.rabbitmq", "order-store": "state.postgresql", "order-workflow-store": "state.postgresql"}, "user": {"user-store": "state.postgresql"}, "product": {"product-store": "state.postgresql"}, "payment": {"payment-store": "state.postgresql"}, "notification": {"notification-store": "state.postgresql"}, "reviews": {"reviews-store": "state.postgresql", "pubsub": "pubsub.rabbitmq"}, "gateway": {"configstore": "configuration.postgresql"}},
 	"nats":              {"order": {"pubsub": "pubsub.jetstream"}, "notification": {"pubsub": "pubsub.jetstream"}},
-	"kafka":             {"order": {"pubsub": "pubsub.kafka"}, "notification": {"pubsub": "pubsub.kafka"}},
+	"kafka":             {"order": {"pubsub": "pubsub.kafka"}, "notification": {"pubsub": "pubsub.kafka"}, "reviews": {"pubsub": "pubsub.kafka"}},
 	"mqtt":              {"order": {"pubsub": "pubsub.mqtt3"}, "notification": {"pubsub": "pubsub.mqtt3"}},
 	"smtp":              {"notification": {"email": "bindings.smtp"}},
 	"sqlite":            {"order": {"pubsub": "pubsub.redis"}},

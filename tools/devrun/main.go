@@ -36,7 +36,7 @@ func run() error {
 	public := flag.Bool("public", false, "open the gateway's port to the network (everything else listens on loopback)")
 	trace := flag.String("trace", "", "export every sidecar's spans over OTLP/gRPC to this host:port (an OpenTelemetry Collector, Jaeger, ...), or to a collector devrun starts: -trace collector")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-public] [-trace HOST:PORT] [-profile NAME[,NAME]] [up | infra | app ID... | secrets | token ID | config KEY [VALUE]]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: devrun [-f dapr.yaml] [-v] [-public] [-trace HOST:PORT] [-profile NAME[,NAME]] [up | infra | app ID... | secrets | token ID | config KEY [VALUE] | npm-ci DIR]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -64,6 +64,13 @@ func run() error {
 		}
 		fmt.Println(tokens[flag.Arg(1)].API)
 		return nil
+	case "npm-ci":
+		// What a run does before starting a Node.js app, for the targets
+		// that use its dependencies without a run (make test-node).
+		if flag.NArg() != 2 {
+			return fmt.Errorf("npm-ci: name one folder with a package-lock.json")
+		}
+		return runner.NPMInstall(context.Background(), flag.Arg(1), os.Stdout)
 	case "config":
 		if flag.NArg() < 2 || flag.NArg() > 3 {
 			return fmt.Errorf("config: want KEY [VALUE]")

@@ -43,8 +43,9 @@ type GroupPolicy struct {
 	MaxBody int64
 }
 
-// Groups are the route groups, as in the seed's gateway.
-var Groups = []string{"users", "products", "orders", "payments", "admin"}
+// Groups are the route groups, as in the seed's gateway, and reviews (the
+// Node.js service).
+var Groups = []string{"users", "products", "orders", "payments", "admin", "reviews"}
 
 // Settings are the edge's keys, each a list of group=value pairs (see
 // README, "The edge"). An empty value keeps the default.
@@ -81,9 +82,9 @@ func LiveSettings(values map[string]string) Settings {
 
 // DefaultSettings are the seed's figures.
 var DefaultSettings = Settings{
-	RateLimits: "users=50/15m,products=100/15m,orders=30/15m,payments=10/15m,admin=300/15m,global=1000/1m",
-	Timeouts:   "users=5s,products=3s,orders=10s,payments=5s,admin=10s",
-	BodyLimits: "users=16KiB,products=64KiB,orders=64KiB,payments=4KiB,admin=16KiB",
+	RateLimits: "users=50/15m,products=100/15m,orders=30/15m,payments=10/15m,admin=300/15m,reviews=300/15m,global=1000/1m",
+	Timeouts:   "users=5s,products=3s,orders=10s,payments=5s,admin=10s,reviews=3s",
+	BodyLimits: "users=16KiB,products=64KiB,orders=64KiB,payments=4KiB,admin=16KiB,reviews=16KiB",
 	// A list shows a change within a second of the product replicas'
 	// index (README, "The edge").
 	CacheTTL: "1s",

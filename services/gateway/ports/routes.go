@@ -63,6 +63,11 @@ var Table = []Route{
 	{Path: "/products/{id}", Methods: []string{get}, App: "product", Group: "products", Access: Public, Cache: CacheItem},
 	{Path: "/products/{id}", Methods: []string{put, del}, App: "product", Group: "products", Access: Admin, Cache: PurgeCache},
 
+	// Reviews (the Node.js service): public to read; a buyer writes or
+	// removes their own, once they received the product.
+	{Path: "/products/{id}/reviews", Methods: []string{get}, App: "reviews", Group: "reviews", Access: Public},
+	{Path: "/products/{id}/reviews/mine", Methods: []string{put, del}, App: "reviews", Group: "reviews", Access: Token},
+
 	// Orders need a token; the service checks ownership.
 	{Path: "/orders", Methods: []string{post}, App: "order", Group: "orders", Access: Token, Feature: "checkout"},
 	{Path: "/orders/user/{userId}", Methods: []string{get}, App: "order", Group: "orders", Access: Token},

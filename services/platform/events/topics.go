@@ -32,7 +32,7 @@ func Topics() []string {
 var notified = []string{TopicUserRegistered, TopicOrderPaid, TopicOrderShipped, TopicOrderCancelled, TopicPaymentRefunded}
 
 // apps are the app IDs the pub/sub scopes name, in their order.
-var apps = []string{"gateway", "user", "product", "order", "payment", "notification"}
+var apps = []string{"gateway", "user", "product", "order", "payment", "notification", "reviews"}
 
 // Publishing is what each app may publish: its own topics. The notifier
 // also republishes the topics it consumes, to replay a dead letter on its
@@ -49,6 +49,7 @@ func Publishing() map[string][]string {
 		"order":        {TopicOrderCreated, TopicOrderPaid, TopicOrderShipped, TopicOrderCancelled},
 		"payment":      {TopicPaymentCompleted, TopicPaymentFailed, TopicPaymentRefunded},
 		"notification": append([]string{TopicDeadLetters}, notified...),
+		"reviews":      nil,
 	}
 }
 
@@ -57,6 +58,8 @@ func Subscribing() map[string][]string {
 	return map[string][]string{
 		"gateway": nil, "user": nil, "product": nil, "order": nil, "payment": nil,
 		"notification": append(append([]string{}, notified...), TopicDeadLetters),
+		// Only buyers who received a product may review it (services/reviews).
+		"reviews": {TopicOrderShipped},
 	}
 }
 
@@ -86,6 +89,6 @@ func CatalogChanges() []string {
 // this map; nobody publishes through it.
 func Broadcast() map[string][]string {
 	return map[string][]string{
-		"gateway": CatalogChanges(), "user": nil, "product": nil, "order": nil, "payment": nil, "notification": nil,
+		"gateway": CatalogChanges(), "user": nil, "product": nil, "order": nil, "payment": nil, "notification": nil, "reviews": nil,
 	}
 }

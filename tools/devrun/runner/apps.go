@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/daprshop/platform/hostlock"
 )
 
 // BuildApps compiles the `go run <pkg>` commands of the run file's apps into
@@ -29,6 +31,9 @@ func BuildApps(ctx context.Context, runFile, binDir string, out io.Writer) (map[
 	for _, a := range rf.Apps {
 		pkg, _, ok := goRunPackage(a.Command)
 		if !ok {
+			if err := NPMInstall(ctx, a.AppDirPath, out); err != nil {
+				return nil, fmt.Errorf("%s: %w", a.AppID, err)
+			}
 			continue
 		}
 		bin, err := goBuild(ctx, a.AppDirPath, pkg, filepath.Join(binDir, a.AppID))
@@ -67,6 +72,40 @@ func goBuild(ctx context.Context, dir, pkg, out string) (string, error) {
 	return out, nil
 }
 
+// NPMInstall installs a Node.js app's dependencies from its committed
+// lockfile (`npm ci`: exactly the locked versions, nothing global) when
+// the app's folder has a package-lock.json and node_modules was not
+// installed from this very lockfile. A stamp of the lockfile's hash in
+// node_modules makes the next start skip it.
+func NPMInstall(ctx context.Context, dir string, out io.Writer) error {
+	lock := filepath.Join(dir, "package-lock.json")
+	sum, err := FileSHA256(lock)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// Runs started side by side (the test suites) install one at a time.
+	release, err := hostlock.Wait(ctx, "npm-"+sum[:16])
+	if err != nil {
+		return err
+	}
+	defer release()
+	stamp := filepath.Join(dir, "node_modules", ".daprshop-lock-sha256")
+	if b, err := os.ReadFile(stamp); err == nil && string(b) == sum {
+		return nil
+	}
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("npm ci in %s: %v\n%s", dir, err, b)
+	}
+	fmt.Fprintf(out, "npm ci in %s in %.1fs\n", filepath.Base(dir), time.Since(start).Seconds())
+	return os.WriteFile(stamp, []byte(sum), 0o644)
+}
+
 // build compiles `go run <pkg>` commands into binaries (unless prebuilt),
 // so that a stop signal reaches the service itself rather than the go tool.
 func (r *Run) build(ctx context.Context, binDir string, prebuilt map[string]string) error {
@@ -74,6 +113,9 @@ func (r *Run) build(ctx context.Context, binDir string, prebuilt map[string]stri
 		pkg, rest, ok := goRunPackage(a.Command)
 		if !ok {
 			a.bin, a.args = a.Command[0], a.Command[1:]
+			if err := NPMInstall(ctx, a.AppDirPath, r.console.out); err != nil {
+				return fmt.Errorf("%s: %w", a.AppID, err)
+			}
 			continue
 		}
 		if bin, ok := prebuilt[a.AppID]; ok {
