@@ -4,6 +4,7 @@ package service
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/daprshop/gateway/adapters"
 	"github.com/daprshop/gateway/ports"
+	"github.com/daprshop/gateway/storefront"
 	"github.com/daprshop/platform/bootstrap"
 	"github.com/daprshop/platform/health"
 	"github.com/daprshop/platform/httpapi"
@@ -107,6 +109,17 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 	router.Handle(ports.CatalogEventsPath, sidecar.RequireAppToken(cfg.Sidecar.AppToken, edge.CatalogEvents())).Methods(http.MethodPost)
 	cfg.Sidecar.AppToken = ""
+	// The storefront answers what no route does, for GET and HEAD outside
+	// /api/: as the router's not-found handler it can never shadow a route,
+	// whenever that route is registered.
+	notFound, front := router.NotFoundHandler, storefront.Handler()
+	router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
+			front.ServeHTTP(w, r)
+			return
+		}
+		notFound.ServeHTTP(w, r)
+	})
 
 	loadKey := httpserver.StartupTask{
 		Name:    "load JWT verification key",
