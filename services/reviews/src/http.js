@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 
 import { Invalid, NotEligible, ID_RULE, isId, contentErrors } from './domain.js';
 import { StoreUnavailable, TooManyConflicts, DEFAULT_LIMIT, MAX_LIMIT } from './reviews.js';
+import { HTTPMetrics } from './metrics.js';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -48,7 +49,7 @@ export class Problem extends Error {
  * The app with its routes.
  * @param {{reviews: import('./reviews.js').Reviews, ready?: () => Promise<void>, appToken?: string, logger?: object|boolean}} deps
  */
-export function buildApp({ reviews, ready = async () => {}, appToken = '', logger = false, serverOptions = {} }) {
+export function buildApp({ reviews, ready = async () => {}, appToken = '', logger = false, serverOptions = {}, metrics = new HTTPMetrics() }) {
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT,
@@ -75,6 +76,7 @@ export function buildApp({ reviews, ready = async () => {}, appToken = '', logge
   });
   // Probes poll every second: their lines would drown the rest.
   app.addHook('onResponse', async (req, reply) => {
+    metrics.observe(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     const path = pathOf(req.url);
     if (QUIET.has(path)) return;
     req.log.info({ request_id: req.id, method: req.method, path, route: req.routeOptions.url ?? 'unmatched',
@@ -94,6 +96,7 @@ export function buildApp({ reviews, ready = async () => {}, appToken = '', logge
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (req, reply) => reply.type(metrics.contentType).send(await metrics.text()));
   app.get('/readyz', async () => {
     try {
       await ready();

@@ -21,7 +21,7 @@ export function loadConfig(env = process.env) {
     return n;
   };
   const cfg = {
-    host: env.APP_HOST || '127.0.0.1',
+    host: env.APP_LISTEN_ADDRESS || '127.0.0.1', // as the Go services (platform/bootstrap)
     port: port('APP_PORT', 8006),
     daprHost: env.DAPR_HOST || '127.0.0.1',
     daprHttpPort: port('DAPR_HTTP_PORT', 3500),

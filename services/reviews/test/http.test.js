@@ -278,3 +278,15 @@ describe('contract test helper', () => {
     assert.throws(() => assertDocumented('GET', '/products/p1/reviews', { ...res, statusCode: 201 }), /not documented/);
   });
 });
+
+describe('metrics', () => {
+  it('/metrics has the Go services\' request metrics, with mux-style route templates, without the app token', async () => {
+    make({ appToken: 'secret' });
+    await call('GET', '/products/p1/reviews', { headers: { 'dapr-api-token': 'secret' } });
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /^http_requests_total\{method="GET",route="\/products\/\{productId\}\/reviews",status="200"\} 1$/m);
+    assert.match(res.body, /^http_request_duration_seconds_bucket\{le="0.001",method="GET",route="\/products\/\{productId\}\/reviews",status="200"\}/m);
+    assert.match(res.body, /^process_resident_memory_bytes /m);
+  });
+});
