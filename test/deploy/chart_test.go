@@ -266,7 +266,7 @@ func (w *wiring) check(t *testing.T, runFile map[string]int, values map[string]a
 	}
 	// Every component the services use by name, with the types the profile promises.
 	want := map[string]string{"pubsub": "", "secretstore": "secretstores.kubernetes", "email": "bindings.smtp", "order-workflow-store": ""}
-	for _, id := range []string{"user", "product", "order", "payment", "notification"} {
+	for _, id := range []string{"user", "product", "order", "payment", "notification", "reviews"} {
 		want[id+"-store"] = ""
 	}
 	for name, typ := range want {

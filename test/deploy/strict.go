@@ -1,7 +1,8 @@
 // Package deploy checks, without a cluster, everything this repository
 // deploys: Dapr resources decode strictly into Dapr's own Go types, the Helm
 // chart lints and renders for every profile with consistent wiring, and
-// the Dockerfile's build commands build the services.
+// the Dockerfiles' build stages build the services (Go: deploy/docker/Dockerfile;
+// Node.js: deploy/docker/node.Dockerfile).
 package deploy
 
 import (

@@ -50,7 +50,7 @@ func dashboardMetrics(t *testing.T, run *runner.Run, root string) {
 	}
 
 	var exported strings.Builder
-	apps := []string{"gateway", "user", "product", "order", "payment", "notification"}
+	apps := []string{"gateway", "user", "product", "order", "payment", "notification", "reviews"}
 	for _, app := range apps {
 		for _, url := range []string{run.AdminURL(app) + "/metrics", fmt.Sprintf("http://127.0.0.1:%d/", run.MetricsPort(app))} {
 			resp, err := http.Get(url)

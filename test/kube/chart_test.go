@@ -88,6 +88,7 @@ func TestChart(t *testing.T) {
 			rel := helmInstall(t, c, ns, chrt, vals)
 			objs := manifestObjects(t, rel)
 			t.Logf("profile %s: the API server accepted %d objects: %s", p.name, len(objs), summary(objs))
+			checkEveryApp(t, c.env.Root, objs)
 			c.getBack(t, ns, objs)
 			c.checkPods(t, ns, objs, known)
 			t.Logf("profile %s checked in %s", p.name, time.Since(start).Round(time.Millisecond))
@@ -527,4 +528,34 @@ func describeContainers(pod *corev1.Pod) string {
 		parts = append(parts, fmt.Sprintf("[%s %s %s]", c.Name, c.Image, strings.Join(append(slices.Clone(c.Command), c.Args...), " ")))
 	}
 	return strings.Join(parts, " ")
+}
+
+// checkEveryApp checks that every app of dapr.yaml (the Go services and the
+// Node.js reviews) is a Deployment of the chart, so that the Pod checks
+// below cover each one.
+func checkEveryApp(t *testing.T, root string, objs []*unstructured.Unstructured) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "dapr.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct {
+		Apps []struct {
+			AppID string `json:"appID"`
+		} `json:"apps"`
+	}
+	if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	if len(rf.Apps) == 0 {
+		t.Fatal("dapr.yaml lists no apps")
+	}
+	for _, a := range rf.Apps {
+		if !slices.ContainsFunc(objs, func(o *unstructured.Unstructured) bool {
+			id, _, _ := unstructured.NestedString(o.Object, "spec", "template", "metadata", "annotations", "dapr.io/app-id")
+			return o.GetKind() == "Deployment" && id == a.AppID
+		}) {
+			t.Errorf("dapr.yaml app %s: no Deployment with dapr.io/app-id %q", a.AppID, a.AppID)
+		}
+	}
 }

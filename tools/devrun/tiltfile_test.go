@@ -149,10 +149,29 @@ func TestTiltfileKubernetesMode(t *testing.T) {
 		compiles[string(c.args[0].(starlark.String))] = c.str("cmd")
 	}
 	dockerfile := mustRead(t, filepath.Join("..", "..", "tilt", "Dockerfile.dev"))
+	nodeDockerfile := mustRead(t, filepath.Join("..", "..", "deploy", "docker", "node.Dockerfile"))
 	for i, a := range rf.Apps {
 		b := builds[i]
 		if got := string(b.args[0].(starlark.String)); got != "daprshop/"+a.AppID {
 			t.Errorf("image %q for %s: the chart's image is daprshop/%s", got, a.AppID, a.AppID)
+		}
+		if len(a.Command) > 0 && a.Command[0] == "node" {
+			// Node.js: the Node image's dev stage, src/ synced live.
+			lu, _ := b.kwargs["live_update"].(*starlark.List)
+			if b.str("dockerfile") != "deploy/docker/node.Dockerfile" || b.str("target") != "dev" || !strings.Contains(string(nodeDockerfile), " AS dev") {
+				t.Errorf("%s: dockerfile %q target %q, want the Node image's dev stage", a.AppID, b.str("dockerfile"), b.str("target"))
+			}
+			synced := false
+			for _, s := range only(calls, "sync") {
+				synced = synced || (len(s.args) == 2 && s.args[0] == starlark.String("services/"+a.AppID+"/src") && s.args[1] == starlark.String("/app/src"))
+			}
+			if lu == nil || lu.Len() != 1 || !synced {
+				t.Errorf("%s: live_update %v, want services/%s/src synced to /app/src", a.AppID, b.kwargs["live_update"], a.AppID)
+			}
+			if _, ok := compiles[a.AppID+"-compile"]; ok {
+				t.Errorf("%s is Node.js but has a Go compile step", a.AppID)
+			}
+			continue
 		}
 		bin := ".bin/tilt/" + a.AppID
 		if cmd := compiles[a.AppID+"-compile"]; !strings.Contains(cmd, "-o "+bin+" ./services/"+a.AppID) || !strings.Contains(cmd, "CGO_ENABLED=0 GOOS=linux") {
