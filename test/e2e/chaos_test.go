@@ -99,7 +99,7 @@ func TestChaos(t *testing.T) {
 		return fault{"kill -9 " + what, kill, func() error { return run.Crash(name) }, func() error { return run.Revive(ctx, name) }}
 	}
 	var faults []fault
-	for _, app := range []string{"gateway", "user", "product", "order", "payment", "notification"} {
+	for _, app := range []string{"gateway", "user", "product", "order", "payment", "notification", "reviews"} {
 		faults = append(faults, crash(app, app), crash(app+"-dapr", app+" sidecar"))
 	}
 	faults = append(faults, crash("placement", "placement"), crash("scheduler", "scheduler"),
@@ -207,6 +207,7 @@ func TestChaos(t *testing.T) {
 	}
 	booksBalance(v, rds, products, stock, all, final)
 	eventsOnTheBroker(v, rds, all, final)
+	shipmentsReachReviews(v, rds, all, final)
 
 	fmt.Printf("\n(load: %.1f checkouts/s; cancelled: with the reason \"payment declined\" (the load declines 1 card in 10) + for another reason; recovered: from the fault's end to the last request that failed; slowest: the longest an order of the row took from its creation to shipped or cancelled)\n", rate)
 	fmt.Printf("%-34s %9s %8s %10s %5s %11s %10s %8s\n", "fault", "accepted", "shipped", "cancelled", "lost", "duplicated", "recovered", "slowest")
@@ -560,6 +561,57 @@ func (l *load) allOrders(t *testing.T, rds *chaosRedis) []placedOrder {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// shipmentsReachReviews checks that the Node.js subscriber heard of every
+// shipped order, whatever died meanwhile: each line's product is marked
+// received by its buyer in the reviews store. Deliveries may come late
+// (a broker's redelivery after a dead sidecar), so it waits up to 2 min.
+func shipmentsReachReviews(t testing.TB, rds *chaosRedis, orders []placedOrder, final map[string]finalOrder) {
+	t.Helper()
+	ctx := context.Background()
+	var want []string
+	for _, o := range orders {
+		if final[o.id].status != "shipped" {
+			continue
+		}
+		raw, err := rds.rdb.HGet(ctx, "order||order|"+o.id, "data").Result()
+		if err != nil {
+			t.Fatalf("order %s: %v", o.id, err)
+		}
+		var rec struct {
+			UserID string `json:"userId"`
+			Lines  []struct {
+				ProductID string `json:"productId"`
+			} `json:"lines"`
+		}
+		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+			t.Fatalf("order %s: %v", o.id, err)
+		}
+		for _, l := range rec.Lines {
+			want = append(want, "reviews||received|"+rec.UserID+"|"+l.ProductID)
+		}
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
+		var missing []string
+		for _, k := range want {
+			n, err := rds.rdb.Exists(ctx, k).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) == 0 {
+			t.Logf("reviews: all %d shipped lines marked received", len(want))
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("reviews: %d of %d shipped lines never marked received, e.g. %s", len(missing), len(want), missing[0])
+			return
+		}
+	}
 }
 
 // finalOrder is how an order ended, and how long after its creation.
