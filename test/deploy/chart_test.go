@@ -345,24 +345,33 @@ func toStrings(v any) []string {
 	return out
 }
 
-// readRunFile maps dapr.yaml's app IDs to their app ports.
-func readRunFile(t *testing.T) map[string]int {
+// runFileApp is what these tests read of an app in dapr.yaml.
+type runFileApp struct {
+	AppID   string   `json:"appID"`
+	AppPort int      `json:"appPort"`
+	Command []string `json:"command"`
+}
+
+// runFileApps are dapr.yaml's apps.
+func runFileApps(t *testing.T) []runFileApp {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot, "dapr.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rf struct {
-		Apps []struct {
-			AppID   string `json:"appID"`
-			AppPort int    `json:"appPort"`
-		} `json:"apps"`
+		Apps []runFileApp `json:"apps"`
 	}
 	if err := yaml.Unmarshal(b, &rf); err != nil {
 		t.Fatal(err)
 	}
+	return rf.Apps
+}
+
+// readRunFile maps dapr.yaml's app IDs to their app ports.
+func readRunFile(t *testing.T) map[string]int {
 	m := map[string]int{}
-	for _, a := range rf.Apps {
+	for _, a := range runFileApps(t) {
 		m[a.AppID] = a.AppPort
 	}
 	return m

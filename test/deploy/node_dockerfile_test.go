@@ -12,29 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"sigs.k8s.io/yaml"
 )
 
 // nodeApps are dapr.yaml's apps run by Node.js (command `node ...`): the
 // ones deploy/docker/node.Dockerfile builds.
 func nodeApps(t *testing.T) []string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, "dapr.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rf struct {
-		Apps []struct {
-			AppID   string   `json:"appID"`
-			Command []string `json:"command"`
-		} `json:"apps"`
-	}
-	if err := yaml.Unmarshal(b, &rf); err != nil {
-		t.Fatal(err)
-	}
 	var ids []string
-	for _, a := range rf.Apps {
+	for _, a := range runFileApps(t) {
 		if len(a.Command) > 0 && a.Command[0] == "node" {
 			ids = append(ids, a.AppID)
 		}

@@ -112,7 +112,8 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	// The storefront answers what no route does, for GET and HEAD outside
 	// /api/: as the router's not-found handler it can never shadow a route,
 	// whenever that route is registered.
-	notFound, front := router.NotFoundHandler, storefront.Handler()
+	notFound := router.NotFoundHandler
+	front := storefront.Handler(notFound)
 	router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
 			front.ServeHTTP(w, r)

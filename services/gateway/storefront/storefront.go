@@ -44,10 +44,11 @@ type file struct {
 }
 
 // Handler serves the storefront: index.html at /, every other embedded file
-// at its path, 404 for anything else. Every answer carries the security
-// headers; files are revalidated on each use (no-cache, with an ETag), so a
-// new gateway build is seen at once.
-func Handler() http.Handler {
+// at its path; anything else goes to notFound (the gateway's problem+json
+// answer), as do methods other than GET and HEAD. Every answer carries the
+// security headers; files are revalidated on each use (no-cache, with an
+// ETag), so a new gateway build is seen at once.
+func Handler(notFound http.Handler) http.Handler {
 	static, err := fs.Sub(files, "static")
 	if err != nil {
 		panic(err) // the embed directive guarantees the directory
@@ -81,18 +82,13 @@ func Handler() http.Handler {
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			h.Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
 		p := r.URL.Path
 		if p == "/" {
 			p = "/index.html"
 		}
 		f, ok := byPath[p]
-		if !ok || strings.Contains(p, "..") {
-			http.NotFound(w, r)
+		if !ok || strings.Contains(p, "..") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+			notFound.ServeHTTP(w, r)
 			return
 		}
 		h.Set("Content-Type", f.contentType)
