@@ -144,8 +144,8 @@ func TestChartReviews(t *testing.T) {
 			if ac == nil || ac.DefaultAction != "deny" || len(ac.AppPolicies) != 1 || ac.AppPolicies[0].AppName != "gateway" || ac.AppPolicies[0].DefaultAction != "deny" {
 				t.Errorf("reviews' accessControl: %+v", ac)
 			}
-			if s := cfg.Spec.Secrets; s == nil || len(s.Scopes) != 1 || s.Scopes[0].DefaultAccess != "deny" || len(s.Scopes[0].AllowedSecrets) != 0 {
-				t.Errorf("reviews' secret scopes: %+v (it reads no secrets)", s)
+			if s := cfg.Spec.Secrets; s != nil && len(s.Scopes) > 0 {
+				t.Errorf("reviews' secret scopes: %+v (it reads no secrets, and its sidecar loads no secret store)", s)
 			}
 		})
 	}

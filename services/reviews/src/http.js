@@ -3,7 +3,7 @@
 // and the one mapping from errors to RFC 9457 problem details.
 
 import crypto from 'node:crypto';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 
 import { Invalid, NotEligible, ID_RULE, isId, contentErrors } from './domain.js';
 import { StoreUnavailable, TooManyConflicts, DEFAULT_LIMIT, MAX_LIMIT } from './reviews.js';
@@ -58,7 +58,7 @@ export function buildApp({ reviews, ready = async () => {}, appToken = '', logge
     return503OnClosing: true,
     genReqId: requestId,
     // One line per request, written below, as the Go services write it.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     ...serverOptions,
   });
 
@@ -79,7 +79,7 @@ export function buildApp({ reviews, ready = async () => {}, appToken = '', logge
     metrics.observe(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     const path = pathOf(req.url);
     if (QUIET.has(path)) return;
-    req.log.info({ request_id: req.id, method: req.method, path, route: req.routeOptions.url ?? 'unmatched',
+    req.log.info({ method: req.method, path, route: req.routeOptions.url ?? 'unmatched',
       status: reply.statusCode, duration: reply.elapsedTime / 1000 }, 'request');
   });
   if (appToken) app.addHook('onRequest', requireAppToken(appToken));

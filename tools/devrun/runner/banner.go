@@ -20,7 +20,7 @@ func Banner(r *Run) string {
 		b.WriteString("\nCtrl-C stops everything.\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, " Gateway: %s\n\nTry:\n", gw)
+	fmt.Fprintf(&b, " Gateway: %s\n\nThe storefront: %s/ (in a browser)\n\nTry:\n", gw, gw)
 	fmt.Fprintf(&b, "  curl -s -X POST %s/api/users/register -H 'Content-Type: application/json' \\\n", gw)
 	b.WriteString(`       -d '{"email":"ann@example.com","name":"Ann","password":"correct-horse-42"}'` + "\n")
 	b.WriteString("\nThe README's \"First requests\" goes on from there (login, /api/users/me).\n")
