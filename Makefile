@@ -86,7 +86,7 @@ test-fuzz: dapr ## fuzz every public route through a running system for FUZZTIME
 .PHONY: test-node
 test-node: ## the Node.js service's tests (node --test), dependencies from its lockfile
 	@go run ./tools/devrun npm-ci services/reviews
-	cd services/reviews && node --test
+	cd services/reviews && node --test --test-reporter=spec
 
 .PHONY: test-deploy
 test-deploy: dapr ## the Dapr YAML, chart and Dockerfile checks and the Kubernetes API server test only

@@ -32,6 +32,7 @@ var fuzzTargets = []string{
 	"FuzzRegister", "FuzzLogin", "FuzzRefresh", "FuzzUpdateAccount",
 	"FuzzListProducts", "FuzzGetProduct", "FuzzCreateProduct", "FuzzReplaceProduct",
 	"FuzzPlaceOrder", "FuzzGetOrder", "FuzzCancelOrder", "FuzzReplayDeadLetter",
+	"FuzzListReviews", "FuzzWriteReview",
 }
 
 // TestFuzzRoutes starts the system, makes an admin, a customer and a
@@ -329,5 +330,36 @@ func FuzzReplayDeadLetter(f *testing.F) {
 	f.Add("%2e%2e")
 	f.Fuzz(func(t *testing.T, id string) {
 		s.send(t, "POST", "/api/admin/deadletters/"+url.PathEscape(id)+"/replay", "", "Authorization", s.admin)
+	})
+}
+
+// The reviews routes reach the Node.js service: the same edge contract.
+func FuzzListReviews(f *testing.F) {
+	s := fuzzing(f)
+	f.Add(s.product, "limit=5")
+	f.Add("..", "cursor=%%%")
+	f.Add("demo-00001", "limit=0&cursor=eyJ9")
+	f.Add("x", "limit=1e3&limit=2")
+	f.Fuzz(func(t *testing.T, id, query string) {
+		s.send(t, "GET", "/api/products/"+url.PathEscape(id)+"/reviews?"+query, "")
+	})
+}
+
+// FuzzWriteReview writes as the customer, who has received nothing: every
+// write must be refused, and none stored.
+func FuzzWriteReview(f *testing.F) {
+	s := fuzzing(f)
+	f.Add(`{"rating":5,"title":"Great","body":"Boils fast."}`)
+	f.Add(`{"rating":9,"title":""}`)
+	f.Add(`{"rating":"5","title":1,"extra":true}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		path := "/api/products/" + s.product + "/reviews"
+		if status, answer := s.send(t, "PUT", path+"/mine", body, "Authorization", s.customer); !refused(status) {
+			t.Fatalf("a buyer who received nothing wrote a review (%d): %v", status, answer)
+		}
+		if status, page := s.send(t, "GET", path, ""); status != http.StatusOK || page["total"] != 0.0 {
+			t.Fatalf("after a refused review of %q the product's reviews read %d %v", body, status, page)
+		}
 	})
 }

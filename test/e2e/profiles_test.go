@@ -80,7 +80,7 @@ func binaryHashes(t *testing.T, bins map[string]string) string {
 // resolution, Redis database, PostgreSQL database and outbox) and stops it
 // when the test ends, printing its output if the test failed.
 // unlimited are rate limits no suite reaches.
-const unlimited = "users=100000/1m,products=100000/1m,orders=100000/1m,payments=100000/1m,admin=100000/1m,global=100000/1m"
+const unlimited = "users=100000/1m,products=100000/1m,orders=100000/1m,payments=100000/1m,admin=100000/1m,reviews=100000/1m,global=100000/1m"
 
 func startRun(t *testing.T, root string, profiles []string, bins map[string]string, env ...map[string]map[string]string) *runner.Run {
 	t.Helper()
