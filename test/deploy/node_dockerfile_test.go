@@ -32,6 +32,13 @@ var (
 	importSpec = regexp.MustCompile(`(?m)(?:\bfrom\s*|^\s*import\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]`)
 	// An instruction argument that looks like a credential.
 	secretish = regexp.MustCompile(`(?i)(token|secret|password|passwd|api[_-]?key|private)`)
+
+	jsFile         = regexp.MustCompile(`\.(m|c)?js$`)
+	fromLine       = regexp.MustCompile(`(?m)^FROM\s+(\S+)`)
+	leadingDigits  = regexp.MustCompile(`^\d+`)
+	distrolessNode = regexp.MustCompile(`^nodejs(\d+)-`) // gcr.io/distroless/nodejs20-debian12
+	enginesMin     = regexp.MustCompile(`^>=\s*(\d+)`)   // package.json engines.node
+	nodeVersion    = regexp.MustCompile(`^v(\d+)`)       // node --version
 )
 
 // The Node.js image cannot be built here (no Docker engine), so this test
@@ -147,7 +154,7 @@ func TestNodeDockerfileBuildStage(t *testing.T) {
 			}
 			imports := 0
 			err = filepath.WalkDir(filepath.Join(workdir, "src"), func(p string, d fs.DirEntry, err error) error {
-				if err != nil || d.IsDir() || !regexp.MustCompile(`\.(m|c)?js$`).MatchString(p) {
+				if err != nil || d.IsDir() || !jsFile.MatchString(p) {
 					return err
 				}
 				src, err := os.ReadFile(p)
@@ -194,7 +201,7 @@ func TestNodeDockerfileStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	var froms []string
-	for _, m := range regexp.MustCompile(`(?m)^FROM\s+(\S+)`).FindAllStringSubmatch(string(b), -1) {
+	for _, m := range fromLine.FindAllStringSubmatch(string(b), -1) {
 		froms = append(froms, m[1])
 	}
 	if len(froms) == 0 || !strings.Contains(froms[len(froms)-1], "distroless/nodejs") || strings.Contains(froms[len(froms)-1], "debug") {
@@ -206,10 +213,10 @@ func TestNodeDockerfileStages(t *testing.T) {
 		if !ok || tag == "" || tag == "latest" {
 			t.Errorf("FROM %s: not pinned to a tag", f)
 		}
-		if m := regexp.MustCompile(`^node$`).FindString(name); m != "" {
-			majors[regexp.MustCompile(`^\d+`).FindString(tag)] = true
+		if name == "node" {
+			majors[leadingDigits.FindString(tag)] = true
 		}
-		if m := regexp.MustCompile(`^nodejs(\d+)-`).FindStringSubmatch(name); m != nil {
+		if m := distrolessNode.FindStringSubmatch(name); m != nil {
 			majors[m[1]] = true
 		}
 	}
@@ -228,14 +235,14 @@ func TestNodeDockerfileStages(t *testing.T) {
 			t.Fatal(err)
 		}
 		for major := range majors {
-			m := regexp.MustCompile(`^>=\s*(\d+)`).FindStringSubmatch(pkg.Engines.Node)
+			m := enginesMin.FindStringSubmatch(pkg.Engines.Node)
 			if m == nil || atoi(m[1]) > atoi(major) {
 				t.Errorf("services/%s/package.json engines.node %q: the image runs Node.js %s", svc, pkg.Engines.Node, major)
 			}
 		}
 	}
 	if out, err := exec.Command("node", "--version").Output(); err == nil {
-		local := regexp.MustCompile(`^v(\d+)`).FindStringSubmatch(string(out))
+		local := nodeVersion.FindStringSubmatch(string(out))
 		if local != nil && !majors[local[1]] {
 			t.Logf("note: this machine's Node.js is %s; the image's is %v (npm ci installs the same lockfile either way)", strings.TrimSpace(string(out)), majors)
 		}

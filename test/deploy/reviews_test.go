@@ -15,9 +15,9 @@ import (
 // TestChartReviews checks, on every profile, what the chart renders for the
 // Node.js reviews service beyond what every service gets
 // (TestChartRendersStrictlyForEveryProfile): its sidecar's annotations, the
-// environment it reads (APP_LISTEN_ADDRESS on the pod's address, its store's name, no
-// secret but its own tokens), the probes on /healthz and /readyz, no
-// scraping of an app /metrics it does not serve, its state store and its
+// environment it reads (APP_LISTEN_ADDRESS on the pod's address, its store's
+// name, no secret but its own tokens), the probes on /healthz and /readyz,
+// its /metrics scraped on its app port, its state store and its
 // order.shipped subscription scoped to it alone, and a Configuration that
 // lets only the gateway invoke it.
 func TestChartReviews(t *testing.T) {

@@ -48,12 +48,6 @@ func (v *verdicts) Errorf(format string, args ...any) {
 	v.TB.Errorf(format, args...)
 }
 
-func (v *verdicts) Error(args ...any) {
-	v.TB.Helper()
-	v.record(fmt.Sprint(args...))
-	v.TB.Error(args...)
-}
-
 func (v *verdicts) Fatalf(format string, args ...any) {
 	v.TB.Helper()
 	v.record(fmt.Sprintf(format, args...))

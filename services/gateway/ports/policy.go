@@ -80,7 +80,9 @@ func LiveSettings(values map[string]string) Settings {
 		CORSOrigins: values[KeyCORSOrigins], Features: values[KeyFeatures], CacheTTL: values[KeyCacheTTL], ItemTTL: values[KeyItemTTL]}
 }
 
-// DefaultSettings are the seed's figures.
+// DefaultSettings are the seed's figures, and for reviews (not in the
+// seed) the admin group's limit, the catalog's timeout and body size of a
+// user's form.
 var DefaultSettings = Settings{
 	RateLimits: "users=50/15m,products=100/15m,orders=30/15m,payments=10/15m,admin=300/15m,reviews=300/15m,global=1000/1m",
 	Timeouts:   "users=5s,products=3s,orders=10s,payments=5s,admin=10s,reviews=3s",

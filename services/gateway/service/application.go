@@ -4,7 +4,6 @@ package service
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -109,18 +108,10 @@ func Run(ctx context.Context, cfg *Config, log *zap.Logger) error {
 	}
 	router.Handle(ports.CatalogEventsPath, sidecar.RequireAppToken(cfg.Sidecar.AppToken, edge.CatalogEvents())).Methods(http.MethodPost)
 	cfg.Sidecar.AppToken = ""
-	// The storefront answers what no route does, for GET and HEAD outside
-	// /api/: as the router's not-found handler it can never shadow a route,
-	// whenever that route is registered.
-	notFound := router.NotFoundHandler
-	front := storefront.Handler(notFound)
-	router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
-			front.ServeHTTP(w, r)
-			return
-		}
-		notFound.ServeHTTP(w, r)
-	})
+	// The storefront answers what no route does: as the router's not-found
+	// handler it can never shadow a route, and what it does not serve (any
+	// path under /api/ among it) it hands back to the problem+json 404.
+	router.NotFoundHandler = storefront.Handler(router.NotFoundHandler)
 
 	loadKey := httpserver.StartupTask{
 		Name:    "load JWT verification key",

@@ -31,10 +31,7 @@ func BuildApps(ctx context.Context, runFile, binDir string, out io.Writer) (map[
 	for _, a := range rf.Apps {
 		pkg, _, ok := goRunPackage(a.Command)
 		if !ok {
-			if err := NPMInstall(ctx, a.AppDirPath, out); err != nil {
-				return nil, fmt.Errorf("%s: %w", a.AppID, err)
-			}
-			continue
+			continue // not Go: each run prepares it (build, NPMInstall)
 		}
 		bin, err := goBuild(ctx, a.AppDirPath, pkg, filepath.Join(binDir, a.AppID))
 		if err != nil {
