@@ -2,10 +2,10 @@
 // reviews changes. Plain objects and Dates only: the HTTP port owns the JSON
 // shapes, the state adapter owns the stored records.
 
-export const RATING_MIN = 1;
-export const RATING_MAX = 5;
-export const TITLE_MAX = 120;
-export const BODY_MAX = 2000;
+const RATING_MIN = 1;
+const RATING_MAX = 5;
+const TITLE_MAX = 120;
+const BODY_MAX = 2000;
 
 // The IDs that travel in paths and keys, as services/platform/pathid checks
 // them: no "|" (the key separator), "/" or "%" can ever reach a state key.
@@ -102,7 +102,7 @@ export function emptyIndex() {
 }
 
 export function average(index) {
-  if (!index || index.count === 0) return null;
+  if (index.count === 0) return null;
   return Math.round((index.sum / index.count) * 100) / 100;
 }
 

@@ -9,17 +9,18 @@ import { Invalid, NotEligible, ID_RULE, isId, contentErrors } from './domain.js'
 import { StoreUnavailable, TooManyConflicts, DEFAULT_LIMIT, MAX_LIMIT } from './reviews.js';
 import { HTTPMetrics } from './metrics.js';
 
-export const PROBLEM_TYPE = 'application/problem+json';
-
-// The routes polled by probes and scrapers, not logged.
-const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
-export const TYPE_UNAVAILABLE = 'urn:daprshop:problem:unavailable';
-export const TYPE_NOT_ELIGIBLE = 'urn:daprshop:problem:not-eligible';
-export const TOKEN_HEADER = 'dapr-api-token';
-export const CALLER_HEADER = 'dapr-caller-app-id';
-export const BODY_LIMIT = 16 * 1024;
+const PROBLEM_TYPE = 'application/problem+json';
+const TYPE_UNAVAILABLE = 'urn:daprshop:problem:unavailable';
+const TYPE_NOT_ELIGIBLE = 'urn:daprshop:problem:not-eligible';
+const TOKEN_HEADER = 'dapr-api-token';
+const CALLER_HEADER = 'dapr-caller-app-id';
+const BODY_LIMIT = 16 * 1024;
 const EVENT_BODY_LIMIT = 1 << 20; // a CloudEvent may carry a long order
-const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']); // probes and scrapes
+
+// Probes and scrapes: open without the app token (the kubelet and Prometheus
+// call the app directly, not through its sidecar) and not logged (they poll
+// every few seconds; their lines would drown the rest).
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 const STATUS_TEXT = {
   400: 'Bad Request',
@@ -35,7 +36,7 @@ const STATUS_TEXT = {
 };
 
 /** A problem detail that is also an error, so handlers can throw one. */
-export class Problem extends Error {
+class Problem extends Error {
   constructor(status, detail, { type = 'about:blank', errors } = {}) {
     super(detail);
     this.status = status;
@@ -47,7 +48,8 @@ export class Problem extends Error {
 
 /**
  * The app with its routes.
- * @param {{reviews: import('./reviews.js').Reviews, ready?: () => Promise<void>, appToken?: string, logger?: object|boolean}} deps
+ * @param {{reviews: import('./reviews.js').Reviews, ready?: () => Promise<void>, appToken?: string,
+ *   logger?: object|boolean, serverOptions?: object, metrics?: HTTPMetrics}} deps
  */
 export function buildApp({ reviews, ready = async () => {}, appToken = '', logger = false, serverOptions = {}, metrics = new HTTPMetrics() }) {
   const app = Fastify({
@@ -74,11 +76,10 @@ export function buildApp({ reviews, ready = async () => {}, appToken = '', logge
   app.addHook('onRequest', async (req, reply) => {
     reply.header('X-Request-ID', req.id);
   });
-  // Probes poll every second: their lines would drown the rest.
   app.addHook('onResponse', async (req, reply) => {
     metrics.observe(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
     const path = pathOf(req.url);
-    if (QUIET.has(path)) return;
+    if (PROBE_PATHS.has(path)) return;
     req.log.info({ method: req.method, path, route: req.routeOptions.url ?? 'unmatched',
       status: reply.statusCode, duration: reply.elapsedTime / 1000 }, 'request');
   });
@@ -89,7 +90,7 @@ export function buildApp({ reviews, ready = async () => {}, appToken = '', logge
     const path = pathOf(req.url);
     const allowed = served.filter((r) => r.re.test(path)).map((r) => r.method);
     if (allowed.length > 0) {
-      reply.header('Allow', [...new Set(allowed)].join(', '));
+      reply.header('Allow', allowed.join(', '));
       return sendProblem(req, reply, new Problem(405, `${req.method} is not allowed on ${path}`));
     }
     return sendProblem(req, reply, new Problem(404, `no route for ${req.method} ${path}`));
@@ -180,9 +181,10 @@ function requireAppToken(token) {
   // time taken says nothing about the token.
   const want = crypto.createHash('sha256').update(token).digest();
   return async (req, reply) => {
-    if (OPEN_PATHS.has(pathOf(req.url))) return;
+    if (PROBE_PATHS.has(pathOf(req.url))) return;
+    // No header hashes as "", which never matches: token is not empty.
     const got = crypto.createHash('sha256').update(String(req.headers[TOKEN_HEADER] ?? '')).digest();
-    if (req.headers[TOKEN_HEADER] === undefined || !crypto.timingSafeEqual(got, want)) {
+    if (!crypto.timingSafeEqual(got, want)) {
       return sendProblem(req, reply, new Problem(401, 'calls to this service must come through its Dapr sidecar'));
     }
   };
@@ -245,7 +247,7 @@ function pageQuery(query) {
 }
 
 // A cursor is opaque to clients: base64url of {"a": last user shown, "i": offset}.
-export function encodeCursor({ after, offset }) {
+function encodeCursor({ after, offset }) {
   return Buffer.from(JSON.stringify({ a: after, i: offset })).toString('base64url');
 }
 
@@ -284,6 +286,9 @@ export function decodeShipment(ce) {
 
 // --- responses --------------------------------------------------------------
 
+// The review as the API shows it (gateway.yaml's Review). Same fields as the
+// adapter's stored record today, kept apart on purpose: one is the public
+// contract, the other the stored format, and each may change without the other.
 function toResponse(r) {
   return {
     productId: r.productId,

@@ -9,7 +9,7 @@ import { Reviews } from './reviews.js';
 import { DaprStateStore, newDaprClient } from './adapters/daprstate.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'];
-export const SHUTDOWN_GRACE_MS = 15_000;
+const SHUTDOWN_GRACE_MS = 15_000;
 
 /** Config from env; throws with every problem listed. */
 export function loadConfig(env = process.env) {

@@ -56,16 +56,16 @@ export class TooManyConflicts extends Error {
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
+const ATTEMPTS = 8; // read-modify-write attempts before TooManyConflicts
 
 export class Reviews {
   /**
    * @param {Store} store
-   * @param {{now?: () => Date, attempts?: number, maxBackoffMs?: number}} [opts]
+   * @param {{now?: () => Date, maxBackoffMs?: number}} [opts]
    */
-  constructor(store, { now = () => new Date(), attempts = 8, maxBackoffMs = 20 } = {}) {
+  constructor(store, { now = () => new Date(), maxBackoffMs = 20 } = {}) {
     this.store = store;
     this.now = now;
-    this.attempts = attempts;
     this.maxBackoffMs = maxBackoffMs;
   }
 
@@ -93,10 +93,10 @@ export class Reviews {
   async write(productId, who, content) {
     requireIds({ productId, userId: who.userId });
     // Validate before any store call: a bad body costs nothing.
-    newReview({ productId, userId: who.userId, email: who.email, content, previous: null, now: this.now() });
+    const now = this.now();
+    newReview({ productId, userId: who.userId, email: who.email, content, previous: null, now });
     if (!(await this.store.received(who.userId, productId))) throw new NotEligible();
 
-    const now = this.now();
     let baseline; // the review as first read: what the index counted before this request
     let written = null; // what this request committed (or may have half-committed)
     return this.#retry(async (attempt) => {
@@ -133,9 +133,10 @@ export class Reviews {
       if (attempt === 0) baseline = current ? current.value : null;
       const listed = found !== null && found.value.users.includes(who.userId);
       if (current === null && !listed) return;
-      // Gone while still listed, after a first attempt: our own half-applied
-      // delete (stores without rollback); the baseline is what was counted.
-      const counted = current ? current.value : attempt > 0 ? baseline : null;
+      // Gone while still listed: an earlier attempt's half-applied delete
+      // (stores without rollback); baseline, the first attempt's read, is
+      // what the index counted (null if that attempt found none either).
+      const counted = current ? current.value : baseline;
       const index = found ?? (await this.store.indexForUpdate(productId));
       await this.store.commit(productId, who.userId, {
         review: { value: null, etag: current ? current.etag : null },
@@ -159,15 +160,15 @@ export class Reviews {
   // conflict, pausing a jittered moment between attempts so colliding
   // writers spread out.
   async #retry(attemptOnce) {
-    for (let attempt = 0; attempt < this.attempts; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       try {
         return await attemptOnce(attempt);
       } catch (err) {
         if (!(err instanceof StoreConflict)) throw err;
+        if (attempt + 1 >= ATTEMPTS) throw new TooManyConflicts();
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * this.maxBackoffMs));
     }
-    throw new TooManyConflicts();
   }
 }
 

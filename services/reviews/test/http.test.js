@@ -95,7 +95,7 @@ describe('reviews API', () => {
 
   it('answers field-level problems for invalid input', async () => {
     await ship('u-ann', ['p1']);
-    let p = assertProblem(
+    const p = assertProblem(
       await call('PUT', '/products/p1/reviews/mine', {
         body: { rating: 0, title: ' ', body: 'x'.repeat(2001), extra: true },
         headers: ann,
@@ -112,7 +112,7 @@ describe('reviews API', () => {
     assertProblem(await call('PUT', '/products/p1/reviews/mine', { body: [1], headers: ann }), 400, ['']);
     assertProblem(await call('PUT', '/products/p1/reviews/mine', { body: '{"rating":', headers: ann }), 400);
     assertProblem(await call('PUT', '/products/p1/reviews/mine', { body: { ...good, body: 'x'.repeat(17 * 1024) }, headers: ann }), 413);
-    p = assertProblem(await call('PUT', '/products/bad%7Cid/reviews/mine', { body: good, headers: ann }), 400, ['productId']);
+    assertProblem(await call('PUT', '/products/bad%7Cid/reviews/mine', { body: good, headers: ann }), 400, ['productId']);
     assertProblem(await call('GET', '/products/p1/reviews?limit=0'), 400, ['limit']);
     assertProblem(await call('GET', '/products/p1/reviews?limit=101&cursor=%%%'), 400, ['limit', 'cursor']);
     assertProblem(await call('GET', '/products/p1/reviews?limit=abc'), 400, ['limit']);

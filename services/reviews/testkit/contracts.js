@@ -12,12 +12,16 @@ import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const CONTRACTS = path.resolve(here, '../../../contracts');
+const CONTRACTS = path.resolve(here, '../../../contracts');
 export const APP = 'reviews';
 export const GATEWAY_PREFIX = '/api';
 
+// Parsed once per test process: the documents do not change under a run,
+// and nothing here mutates them.
+const docs = new Map();
 export function readDoc(name) {
-  return YAML.parse(fs.readFileSync(path.join(CONTRACTS, 'openapi', name), 'utf8'));
+  if (!docs.has(name)) docs.set(name, YAML.parse(fs.readFileSync(path.join(CONTRACTS, 'openapi', name), 'utf8')));
+  return docs.get(name);
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
@@ -41,26 +45,32 @@ export function shape(p) {
 }
 
 function newAjv() {
+  // strict: false, so ajv ignores the OpenAPI keywords it does not know.
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
   return ajv;
 }
 
 let gateway;
-/** gateway.yaml compiled: components registered, so $refs to them resolve. */
-export function gatewayContract() {
+/**
+ * gateway.yaml once: its /api paths as patterns, and a validator per
+ * response schema, compiled on first use (components registered under the
+ * document's name, so rebased $refs resolve).
+ */
+function gatewayContract() {
   if (gateway) return gateway;
   const doc = readDoc('gateway.yaml');
   const ajv = newAjv();
-  // OpenAPI keywords ajv does not know (in strict: false it ignores them).
   ajv.addSchema({ $id: 'gateway.yaml', components: doc.components });
-  const compiled = new Map();
+  const compiled = new Map(); // schema object (from the one parsed doc) -> validator
   const validator = (schema) => {
-    const key = JSON.stringify(schema);
-    if (!compiled.has(key)) compiled.set(key, ajv.compile(rebase(schema)));
-    return compiled.get(key);
+    if (!compiled.has(schema)) compiled.set(schema, ajv.compile(rebase(schema)));
+    return compiled.get(schema);
   };
-  gateway = { doc, ajv, validator };
+  const paths = Object.keys(doc.paths)
+    .filter((p) => p.startsWith(GATEWAY_PREFIX))
+    .map((templ) => ({ templ, re: pathPattern(templ.slice(GATEWAY_PREFIX.length)) }));
+  gateway = { doc, paths, validator };
   return gateway;
 }
 
@@ -76,10 +86,9 @@ function rebase(schema) {
  * admits.
  */
 export function assertDocumented(method, appPath, res) {
-  const { doc, validator } = gatewayContract();
-  const templ = Object.keys(doc.paths).find(
-    (p) => p.startsWith(GATEWAY_PREFIX) && pathMatches(p.slice(GATEWAY_PREFIX.length), appPath.split('?')[0]),
-  );
+  const { doc, paths, validator } = gatewayContract();
+  const pathname = appPath.split('?')[0];
+  const templ = paths.find((p) => p.re.test(pathname))?.templ;
   assert.ok(templ, `no gateway.yaml path matches ${appPath}`);
   const op = doc.paths[templ][method.toLowerCase()];
   assert.ok(op, `gateway.yaml has no ${method} ${templ}`);
@@ -109,9 +118,8 @@ function resolve(doc, ref) {
     .reduce((o, k) => o[k], doc);
 }
 
-function pathMatches(templ, p) {
-  const re = new RegExp('^' + templ.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+') + '$');
-  return re.test(p);
+function pathPattern(templ) {
+  return new RegExp('^' + templ.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+') + '$');
 }
 
 const EVENTS_BASE = 'https://daprshop.example/contracts/events/';

@@ -5,7 +5,8 @@
 
 import http from 'node:http';
 
-export async function startFakeSidecar({ token = '', store = 'reviews-store' } = {}) {
+export async function startFakeSidecar({ token = '' } = {}) {
+  const store = 'reviews-store';
   const data = new Map(); // key -> {json, etag}
   let version = 0;
   const sc = { data, requests: [], hang: false, down: false };
@@ -14,12 +15,15 @@ export async function startFakeSidecar({ token = '', store = 'reviews-store' } =
     let body = '';
     for await (const chunk of req) body += chunk;
     const url = new URL(req.url, 'http://x');
-    sc.requests.push({ method: req.method, path: url.pathname, headers: req.headers, body: body ? JSON.parse(body) : null });
+    const b = body ? JSON.parse(body) : null;
+    sc.requests.push({ method: req.method, path: url.pathname, headers: req.headers, body: b });
     if (sc.hang) return; // never answers
     const send = (status, v) => {
       res.writeHead(status, v === undefined ? {} : { 'content-type': 'application/json' });
       res.end(v === undefined ? undefined : JSON.stringify(v));
     };
+    // Open, as daprd serves them: the SDK polls metadata before its first
+    // call; healthz/outbound is main.js's readiness check.
     if (url.pathname === '/v1.0/metadata') return send(200, { id: 'reviews' });
     if (url.pathname === '/v1.0/healthz/outbound') return send(204);
     if (token && req.headers['dapr-api-token'] !== token) {
@@ -27,7 +31,6 @@ export async function startFakeSidecar({ token = '', store = 'reviews-store' } =
     }
     if (sc.down) return send(500, { errorCode: 'ERR_STATE_GET', message: 'redis: connection refused' });
     const base = `/v1.0/state/${store}`;
-    const b = body ? JSON.parse(body) : null;
 
     if (req.method === 'POST' && url.pathname === `${base}/bulk`) {
       return send(

@@ -5,6 +5,7 @@
 // matched, as Dapr's Redis store does (MULTI/EXEC does not roll back).
 
 import { StoreConflict, StoreUnavailable } from '../src/reviews.js';
+import { emptyIndex } from '../src/domain.js';
 
 export class FakeStore {
   constructor({ rollback = true } = {}) {
@@ -57,7 +58,7 @@ export class FakeStore {
   async indexForUpdate(productId) {
     this.#check();
     const key = `index|${productId}`;
-    if (!this.data.has(key)) this.#put(key, { users: [], count: 0, sum: 0 });
+    if (!this.data.has(key)) this.#put(key, emptyIndex());
     return this.#read(key);
   }
 

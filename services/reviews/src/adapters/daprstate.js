@@ -12,25 +12,28 @@
 // IDs are path IDs (domain.isId): they never contain "|", so keys cannot collide.
 //
 // ETags: the SDK's state.get returns the value only, but its state.getBulk
-// returns each item's ETag (the sidecar's bulk answer carries them), so
-// every read goes through getBulk and no plain fetch is needed.
-// Writes of a review and its index go through state.transaction, each
-// operation first-write with the ETag read: the transaction fails if another
-// writer changed either key meanwhile, and the use case retries. An index is
-// created once by a lone first-write save without ETag (insert-if-absent):
-// inside a transaction, some stores (Redis) cannot refuse to overwrite an
-// absent-then-created key, so every index write after that carries an ETag.
+// returns each item's ETag, so every read goes through getBulk.
+// A review and its index are written in one transaction of first-write
+// operations carrying the ETags read: if another writer changed either key
+// meanwhile, the sidecar refuses it and the use case retries (StoreConflict).
+// An index is created once by a lone first-write save without ETag
+// (insert-if-absent): inside a transaction, some stores (Redis) cannot refuse
+// to overwrite an absent-then-created key, so every index write after that
+// carries an ETag.
 //
 // Deadlines: the SDK's HTTP client takes no timeout or AbortSignal, so
-// every call races a timer (withDeadline) and answers StoreUnavailable when
+// every call races a timer (#call) and answers StoreUnavailable when
 // it fires; the request itself is left to finish in the background.
 
 import { DaprClient, CommunicationProtocolEnum, StateConcurrencyEnum, StateConsistencyEnum, LogLevel } from '@dapr/dapr';
 
 import { StoreConflict, StoreUnavailable } from '../reviews.js';
+import { emptyIndex } from '../domain.js';
 
-export const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_TIMEOUT_MS = 5000;
 
+// Shared by every request: the SDK replaces a request's options with a copy
+// before adding to them, so these are never changed.
 const firstWrite = {
   concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE,
   consistency: StateConsistencyEnum.CONSISTENCY_STRONG,
@@ -91,12 +94,11 @@ export class DaprStateStore {
     // Last-write, no ETag: these keys are only ever overwritten with an
     // equivalent fact, so a redelivery or a second order changes nothing
     // that matters; one transaction records all of an order's lines.
-    await this.#transact(
-      productIds.map((productId) => ({
-        operation: 'upsert',
-        request: { key: receivedKey(userId, productId), value: { orderId }, options: { ...lastWrite } },
-      })),
-    );
+    const ops = productIds.map((productId) => ({
+      operation: 'upsert',
+      request: { key: receivedKey(userId, productId), value: { orderId }, options: lastWrite },
+    }));
+    await this.#call('transaction', () => this.client.state.transaction(this.name, ops));
   }
 
   async review(productId, userId) {
@@ -118,10 +120,11 @@ export class DaprStateStore {
     const found = await this.index(productId);
     if (found) return found;
     // Insert-if-absent; if a concurrent writer created it first the save
-    // fails and the read below finds theirs.
+    // fails (the SDK answers {error} rather than throwing) and the read below
+    // finds theirs.
     const saved = await this.#call('save', () =>
       this.client.state.save(this.name, [
-        { key: indexKey(productId), value: { users: [], count: 0, sum: 0 }, options: { ...firstWrite } },
+        { key: indexKey(productId), value: emptyIndex(), options: firstWrite },
       ]),
     );
     const created = await this.index(productId);
@@ -133,14 +136,11 @@ export class DaprStateStore {
 
   async commit(productId, userId, { review, index }) {
     const rk = reviewKey(productId, userId);
-    const reviewOp =
-      review.value === null
-        ? { operation: 'delete', request: { key: rk, ...etag(review.etag), options: { ...firstWrite } } }
-        : { operation: 'upsert', request: { key: rk, value: toRecord(review.value), ...etag(review.etag), options: { ...firstWrite } } };
-    await this.#transact([
-      reviewOp,
-      { operation: 'upsert', request: { key: indexKey(productId), value: index.value, ...etag(index.etag), options: { ...firstWrite } } },
-    ]);
+    const ops = [
+      review.value === null ? guarded('delete', rk, null, review.etag) : guarded('upsert', rk, toRecord(review.value), review.etag),
+      guarded('upsert', indexKey(productId), index.value, index.etag),
+    ];
+    await this.#call('transaction', () => this.client.state.transaction(this.name, ops));
   }
 
   // Reads keys in one bulk call; each answer is {value, etag} or null.
@@ -156,17 +156,8 @@ export class DaprStateStore {
     });
   }
 
-  async #transact(operations) {
-    try {
-      await this.#call('transaction', () => this.client.state.transaction(this.name, operations));
-    } catch (err) {
-      if (isETagMismatch(err)) throw new StoreConflict(`state store ${this.name}: ETag mismatch`, { cause: err });
-      throw err;
-    }
-  }
-
-  // One SDK call under the deadline. Sidecar errors other than ETag
-  // mismatches, and no answer at all, are StoreUnavailable.
+  // One SDK call under the deadline. An ETag mismatch is StoreConflict;
+  // any other sidecar error, and no answer at all, is StoreUnavailable.
   async #call(what, fn) {
     let timer;
     const deadline = new Promise((_, reject) => {
@@ -178,7 +169,8 @@ export class DaprStateStore {
     try {
       return await Promise.race([fn(), deadline]);
     } catch (err) {
-      if (err instanceof StoreUnavailable || isETagMismatch(err)) throw err;
+      if (err instanceof StoreUnavailable) throw err;
+      if (isETagMismatch(err)) throw new StoreConflict(`state store ${this.name}: ETag mismatch`, { cause: err });
       throw new StoreUnavailable(`state store ${this.name}: ${what} failed: ${err.message}`, { cause: err });
     } finally {
       clearTimeout(timer);
@@ -186,7 +178,14 @@ export class DaprStateStore {
   }
 }
 
-const etag = (value) => (value ? { etag: value } : {});
+// A transaction operation applied only if key still has etag, or, without
+// one, does not exist yet.
+function guarded(operation, key, value, etag) {
+  const request = { key, options: firstWrite };
+  if (value !== null) request.value = value;
+  if (etag) request.etag = etag;
+  return { operation, request };
+}
 
 // The SDK throws Error(JSON {error, error_msg, status}) for a non-2xx answer.
 // An ETag mismatch is 409 on single-key writes; a transaction answers 500
@@ -207,7 +206,9 @@ export function isETagMismatch(err) {
   return /ERR_STATE_TRANSACTION/.test(body) && /etag mismatch|no item was updated|failed to set key|failed to delete/i.test(body);
 }
 
-// Stored records: ISO timestamps, no Dates.
+// The stored format (ISO timestamps, no Dates). It mirrors http.js's
+// toResponse today, but is kept apart on purpose: changing it needs a
+// migration of stored data, changing the other a contract change.
 function toRecord(r) {
   return {
     productId: r.productId,
