@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strings"
 	"time"
 )
 
@@ -86,8 +85,9 @@ func Handler(notFound http.Handler) http.Handler {
 		if p == "/" {
 			p = "/index.html"
 		}
+		// An exact lookup: only the embedded files' own paths are served.
 		f, ok := byPath[p]
-		if !ok || strings.Contains(p, "..") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 			notFound.ServeHTTP(w, r)
 			return
 		}

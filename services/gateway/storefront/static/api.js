@@ -4,7 +4,7 @@
 const SESSION_KEY = 'daprshop.session';
 
 /** An error answer: a problem+json document (RFC 9457) or a network failure. */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, problem) {
     super(problem.detail || problem.title || `The request failed (${status}).`);
     this.name = 'ApiError';
@@ -17,7 +17,7 @@ export class ApiError extends Error {
 // --- session ---------------------------------------------------------------
 
 /** The session the login answered: {accessToken, refreshToken, expiresAt, user, ...} or null. */
-export function getSession() {
+function getSession() {
   try {
     return JSON.parse(sessionStorage.getItem(SESSION_KEY)) || null;
   } catch {
@@ -30,7 +30,7 @@ function setSession(session) {
   window.dispatchEvent(new CustomEvent('session-change'));
 }
 
-export function clearSession() {
+function clearSession() {
   const had = sessionStorage.getItem(SESSION_KEY) !== null;
   sessionStorage.removeItem(SESSION_KEY);
   if (had) window.dispatchEvent(new CustomEvent('session-change'));
@@ -94,7 +94,7 @@ async function refresh() {
  * token and, on a 401, refreshes the session once and tries again.
  * Errors throw ApiError (status 0 for a network failure).
  */
-export async function apiResponse(path, { method = 'GET', body, headers = {}, auth = false, signal } = {}) {
+async function apiResponse(path, { method = 'GET', body, headers = {}, auth = false, signal } = {}) {
   const send = async () => {
     const h = { Accept: 'application/json, application/problem+json', ...headers };
     if (body !== undefined) h['Content-Type'] = 'application/json';
@@ -126,7 +126,7 @@ export async function apiResponse(path, { method = 'GET', body, headers = {}, au
 }
 
 /** Calls the API and answers the body. */
-export async function api(path, options) {
+async function api(path, options) {
   return (await apiResponse(path, options)).data;
 }
 
@@ -161,10 +161,6 @@ export async function logout() {
   }
 }
 
-export function me() {
-  return api('/api/users/me', { auth: true });
-}
-
 // --- catalog ---------------------------------------------------------------
 
 /** params: q, category, currency, minPrice, maxPrice (minor units), inStock, sort, limit, cursor. */
@@ -190,7 +186,7 @@ export function deleteProduct(id) {
 
 // --- reviews ---------------------------------------------------------------
 
-/** {items: [{productId, userId, author, rating, title, body, createdAt, updatedAt}], count, average, next?} */
+/** {items: [{productId, userId, author, rating, title, body, createdAt, updatedAt}], total, average (null without reviews), nextCursor?} */
 export function listReviews(productId, { limit = 10, cursor } = {}, signal) {
   return api(`/api/products/${seg(productId)}/reviews${query({ limit, cursor })}`, { signal });
 }

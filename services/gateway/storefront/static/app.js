@@ -3,8 +3,8 @@
 // #/admin/orders, #/admin/deadletters) and the header's navigation.
 
 import { currentUser, isAdmin, logout } from './api.js';
-import { cartCount } from './cart.js';
-import { h, replace, announce, title } from './ui.js';
+import { cartCount, CART_KEY } from './cart.js';
+import { h, replace, announce, title, errorPage } from './ui.js';
 import * as catalog from './views/catalog.js';
 import * as product from './views/product.js';
 import * as cart from './views/cart.js';
@@ -28,7 +28,7 @@ const routes = [
 ];
 
 /** Goes to a route: navigate('/orders/123') or navigate('/', {q: 'lamp'}). */
-export function navigate(path, params) {
+function navigate(path, params) {
   const q = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v !== '' && v !== undefined && v !== null)).toString() : '';
   const target = `#${path}${q ? `?${q}` : ''}`;
   if (location.hash === target) route();
@@ -78,8 +78,7 @@ async function route() {
       await match.r.view(main, ctx);
     } catch (err) {
       if (err.name === 'AbortError' || state.controller.signal.aborted) return;
-      replace(main, title('Something went wrong'), h('p', { class: 'error', 'data-testid': 'page-error' }, err.message || String(err)));
-      announce(err.message || String(err), 'error');
+      errorPage(main, { message: err.message || String(err) });
     }
   }
   if (pathChanged && current === state) {
@@ -124,9 +123,7 @@ window.addEventListener('hashchange', () => {
 window.addEventListener('session-change', renderNav);
 window.addEventListener('cart-change', renderNav);
 window.addEventListener('storage', (e) => {
-  if (e.key === 'daprshop.cart') {
-    renderNav();
-  }
+  if (e.key === CART_KEY) renderNav(); // the cart changed in another tab
 });
 
 document.getElementById('skip-link').addEventListener('click', (e) => {

@@ -2,7 +2,7 @@
 // added (the order service prices the order itself), and the
 // Idempotency-Key of the submission in progress.
 
-const CART_KEY = 'daprshop.cart';
+export const CART_KEY = 'daprshop.cart';
 export const MAX_QUANTITY = 99;
 
 function empty() {
@@ -78,7 +78,7 @@ export function totals(lines) {
 }
 
 /** A random UUID, also where crypto.randomUUID is missing (plain http on a non-local host). */
-export function uuid() {
+function uuid() {
   if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));
   b[6] = (b[6] & 0x0f) | 0x40;
@@ -97,6 +97,6 @@ export function checkoutKey(lines, paymentMethod) {
   const fingerprint = JSON.stringify([lines.map((l) => [l.productId, l.quantity]), paymentMethod]);
   if (cart.checkout?.fingerprint === fingerprint && cart.checkout.key) return cart.checkout.key;
   cart.checkout = { key: uuid(), fingerprint };
-  localStorage.setItem(CART_KEY, JSON.stringify(cart));
+  localStorage.setItem(CART_KEY, JSON.stringify(cart)); // not save(): the lines are unchanged, no cart-change
   return cart.checkout.key;
 }

@@ -77,7 +77,7 @@ function format(currency) {
 }
 
 /** The number of decimals of a currency's minor unit (2 for EUR, 0 for JPY). */
-export function minorDigits(currency) {
+function minorDigits(currency) {
   return format(currency).resolvedOptions().maximumFractionDigits;
 }
 
@@ -101,7 +101,7 @@ export function toMajor(amount, currency) {
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-export function when(iso) {
+function when(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '' : dateFormat.format(d);
 }
@@ -199,13 +199,58 @@ export function title(text, attrs = {}) {
   return h('h1', { tabindex: '-1', ...attrs }, text);
 }
 
-/** A message for a page that cannot show: {title, detail}. */
+/** Shows err.message as the page, under heading, and in the live region. */
 export function errorPage(main, err, heading = 'Something went wrong') {
   replace(main, title(heading), h('p', { class: 'error', 'data-testid': 'page-error' }, err.message));
   announce(err.message, 'error');
 }
 
 /** A loading note. */
-export function loading(main, text = 'Loading…') {
+function loading(main, text = 'Loading…') {
   replace(main, h('p', { class: 'loading', 'aria-busy': 'true' }, text));
+}
+
+/**
+ * Loads what a page shows: a loading note in main, then request()'s answer.
+ * On a failure the page becomes errorPage under heading (a string, or
+ * heading(err)) followed by the nodes of after, and the answer is
+ * undefined; undefined too once the page has been left (signal aborted).
+ */
+export async function loadPage(main, signal, request, { loadingText, heading, after = [] } = {}) {
+  loading(main, loadingText);
+  try {
+    const data = await request();
+    return signal.aborted ? undefined : data;
+  } catch (err) {
+    if (!signal.aborted) {
+      errorPage(main, err, typeof heading === 'function' ? heading(err) : heading);
+      main.append(...after);
+    }
+    return undefined;
+  }
+}
+
+/**
+ * A "More …" button for cursor paging, hidden on the last page: a click
+ * calls load(cursor) and hands the next page's items to add.
+ */
+export function moreButton({ label, testid, next, load, add }) {
+  let cursor = next;
+  const button = h('button', {
+    type: 'button', hidden: !cursor, 'data-testid': testid,
+    onclick: async () => {
+      button.disabled = true;
+      try {
+        const page = await load(cursor);
+        add(page.items || []);
+        cursor = page.nextCursor;
+        button.hidden = !cursor;
+      } catch (err) {
+        announce(err.message, 'error');
+      } finally {
+        button.disabled = false;
+      }
+    },
+  }, label);
+  return button;
 }

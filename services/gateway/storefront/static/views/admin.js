@@ -6,7 +6,7 @@ import {
   listProducts, getProduct, createProduct, updateProduct, deleteProduct,
   getOrder, setOrderStatus, ordersOf, getPayment, currentUser, isAdmin,
 } from '../api.js';
-import { h, replace, field, title, money, toMinor, toMajor, time, showProblem, clearProblem, busy, announce, loading, errorPage } from '../ui.js';
+import { h, replace, field, title, money, toMinor, toMajor, time, showProblem, clearProblem, busy, announce, loadPage } from '../ui.js';
 import { needLogin } from './auth.js';
 import { statusBadge, linesTable, historyList, shortId } from './orders.js';
 
@@ -20,9 +20,9 @@ export function adminNav(current) {
 }
 
 /** false (and a message shown) unless an admin is signed in. */
-export function guard(main, ctx) {
+export function guard(main) {
   if (!currentUser()) {
-    needLogin(main, ctx, 'use the back office');
+    needLogin(main, 'use the back office');
     return false;
   }
   if (!isAdmin()) {
@@ -76,7 +76,7 @@ function productBody(form, { create, stockWas } = {}) {
 
 export async function renderProducts(main, ctx) {
   ctx.setTitle('Back office: products');
-  if (!guard(main, ctx)) return;
+  if (!guard(main)) return;
 
   const created = h('div', { 'data-testid': 'created' });
   const form = h('form', { class: 'form', novalidate: true, 'data-testid': 'product-create-form', 'aria-labelledby': 'create-title' },
@@ -160,7 +160,7 @@ function productRow(p, reload) {
     h('td', { 'data-label': 'Stock' }, p.inStock ? 'In stock' : 'Out of stock'),
     h('td', { 'data-label': '' },
       h('a', { href: `#/admin/products/${encodeURIComponent(p.id)}`, class: 'button-link', 'aria-label': `Edit ${p.name}` }, 'Edit'), ' ',
-      deleteControl(p, async () => { await reload(); }, error),
+      deleteControl(p, reload, error),
       error));
 }
 
@@ -196,18 +196,10 @@ function deleteControl(p, done, error) {
 export async function renderEditProduct(main, ctx) {
   const [id] = ctx.params;
   ctx.setTitle('Back office: edit product');
-  if (!guard(main, ctx)) return;
-  loading(main);
-  let p;
-  try {
-    p = await getProduct(id, ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) return;
-    errorPage(main, err, 'The product cannot be edited');
-    main.append(adminNav('products'));
-    return;
-  }
-  if (ctx.signal.aborted) return;
+  if (!guard(main)) return;
+  let p = await loadPage(main, ctx.signal, () => getProduct(id, ctx.signal),
+    { heading: 'The product cannot be edited', after: [adminNav('products')] });
+  if (!p) return;
 
   const info = h('p', { class: 'meta', 'data-testid': 'product-version' });
   const showInfo = () => replace(info, `Version ${p.version} · updated `, time(p.updatedAt), ` · ${p.available} available`);
@@ -234,7 +226,7 @@ export async function renderEditProduct(main, ctx) {
   });
   const error = h('p', { class: 'field-error', hidden: true });
   replace(main, title(`Edit ${p.name}`, { id: 'edit-title' }), adminNav('products'), info, form,
-    h('section', { 'aria-label': 'Delete the product' }, deleteControl(p, async () => ctx.navigate('/admin'), error), error));
+    h('section', { 'aria-label': 'Delete the product' }, deleteControl(p, () => ctx.navigate('/admin'), error), error));
   showInfo();
 }
 
@@ -242,7 +234,7 @@ export async function renderEditProduct(main, ctx) {
 
 export async function renderOrders(main, ctx) {
   ctx.setTitle('Back office: orders');
-  if (!guard(main, ctx)) return;
+  if (!guard(main)) return;
   const id = ctx.query.get('id') || '';
   const userId = ctx.query.get('user') || '';
 

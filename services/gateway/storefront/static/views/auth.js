@@ -72,7 +72,7 @@ export async function renderRegister(main, ctx) {
 }
 
 /** A note with a link to log in and come back, for pages that need a session. */
-export function needLogin(main, ctx, what) {
+export function needLogin(main, what) {
   const back = location.hash.slice(1) || '/';
   replace(main,
     title('Please log in'),

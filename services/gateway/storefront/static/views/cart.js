@@ -6,7 +6,7 @@ import { placeOrder, currentUser } from '../api.js';
 import { getCart, setQuantity, removeLine, clearCart, totals, checkoutKey, MAX_QUANTITY } from '../cart.js';
 import { h, replace, field, title, money, showProblem, clearProblem, busy, announce, nextId } from '../ui.js';
 
-export const PAYMENT_METHODS = [
+const PAYMENT_METHODS = [
   { value: 'tok_visa', label: 'Visa test card (approved)' },
   { value: 'tok_mastercard', label: 'Mastercard test card (approved)' },
   { value: 'tok_transient', label: 'Flaky test card (approved after retries)' },

@@ -71,16 +71,16 @@ export async function render(main, ctx) {
     ctx.navigate('/', next);
   });
 
+  const resultsTitle = h('h2', { id: 'results-title', class: 'visually-hidden' }, 'Results');
   const results = h('section', { class: 'results', 'aria-labelledby': 'results-title', 'aria-busy': 'true', 'data-testid': 'results' },
-    h('h2', { id: 'results-title', class: 'visually-hidden' }, 'Results'),
-    h('p', { class: 'loading' }, 'Loading products…'));
+    resultsTitle, h('p', { class: 'loading' }, 'Loading products…'));
   replace(main, title('Catalog'), form, results);
 
-  const currency = f.currency ? f.currency.toUpperCase() : 'EUR';
+  const currency = f.currency.toUpperCase(); // none: toMinor counts in EUR's minor unit
   const params = {
     q: f.q,
     category: f.category,
-    currency: f.currency ? f.currency.toUpperCase() : '',
+    currency,
     minPrice: f.minPrice ? toMinor(f.minPrice, currency) : '',
     maxPrice: f.maxPrice ? toMinor(f.maxPrice, currency) : '',
     inStock: f.inStock ? 'true' : '',
@@ -95,8 +95,7 @@ export async function render(main, ctx) {
     if (ctx.signal.aborted) return;
     results.removeAttribute('aria-busy');
     if (err.fieldErrors?.length) showProblem(form, err);
-    replace(results, h('h2', { id: 'results-title', class: 'visually-hidden' }, 'Results'),
-      h('p', { class: 'error', 'data-testid': 'catalog-error' }, err.message));
+    replace(results, resultsTitle, h('p', { class: 'error', 'data-testid': 'catalog-error' }, err.message));
     announce(err.message, 'error');
     return;
   }
@@ -118,11 +117,11 @@ export async function render(main, ctx) {
 
   results.removeAttribute('aria-busy');
   replace(results,
-    h('h2', { id: 'results-title', class: 'visually-hidden' }, 'Results'),
+    resultsTitle,
     h('p', { class: 'result-count', 'data-testid': 'result-count' },
       total === 1 ? '1 product' : `${total} products`, f.q ? ` for “${f.q}”` : ''),
     items.length
-      ? h('ul', { class: 'product-grid', 'data-testid': 'product-list' }, items.map((p) => card(p)))
+      ? h('ul', { class: 'product-grid', 'data-testid': 'product-list' }, items.map(card))
       : h('p', { 'data-testid': 'no-results' }, 'No product matches. Try other words or fewer filters.'),
     (page > 1 || data.nextCursor) ? pageNav : null);
   announce(`${total === 1 ? '1 product' : `${total} products`} found.`);

@@ -2,23 +2,18 @@
 // button that publishes it again to its topic (its replays are counted).
 
 import { deadLetters, replayDeadLetter } from '../api.js';
-import { h, replace, title, time, announce, loading, errorPage } from '../ui.js';
+import { h, replace, title, time, announce, loadPage } from '../ui.js';
 import { adminNav, guard } from './admin.js';
 
 export async function render(main, ctx) {
   ctx.setTitle('Back office: dead letters');
-  if (!guard(main, ctx)) return;
-  loading(main, 'Loading dead letters…');
-  let data;
-  try {
-    data = await deadLetters(ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) return;
-    errorPage(main, err, 'Dead letters cannot be shown');
-    main.append(adminNav('deadletters'));
-    return;
-  }
-  if (ctx.signal.aborted) return;
+  if (!guard(main)) return;
+  const data = await loadPage(main, ctx.signal, () => deadLetters(ctx.signal), {
+    loadingText: 'Loading dead letters…',
+    heading: 'Dead letters cannot be shown',
+    after: [adminNav('deadletters')],
+  });
+  if (!data) return;
 
   const items = data.items || [];
   const refresh = h('button', { type: 'button', 'data-testid': 'refresh-deadletters', onclick: () => ctx.navigate('/admin/deadletters') }, 'Refresh');

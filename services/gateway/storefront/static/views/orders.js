@@ -2,10 +2,10 @@
 // second until it is shipped (or delivered) or cancelled, with the reason.
 
 import { ordersOf, getOrder, cancelOrder, currentUser } from '../api.js';
-import { h, replace, title, money, time, announce, loading, errorPage } from '../ui.js';
+import { h, replace, title, money, time, announce, loadPage, moreButton } from '../ui.js';
 import { needLogin } from './auth.js';
 
-export const FINAL = new Set(['shipped', 'delivered', 'cancelled']);
+const FINAL = new Set(['shipped', 'delivered', 'cancelled']);
 const CANCELLABLE = new Set(['pending', 'reserved', 'paid']);
 const POLL_MS = 1000;
 
@@ -31,41 +31,22 @@ export async function renderList(main, ctx) {
   ctx.setTitle('Your orders');
   const user = currentUser();
   if (!user) {
-    needLogin(main, ctx, 'see your orders');
+    needLogin(main, 'see your orders');
     return;
   }
-  loading(main, 'Loading your orders…');
-  let page;
-  try {
-    page = await ordersOf(user.id, { limit: 20 }, ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) return;
-    errorPage(main, err, 'Your orders cannot be shown');
-    return;
-  }
-  if (ctx.signal.aborted) return;
+  const page = await loadPage(main, ctx.signal, () => ordersOf(user.id, { limit: 20 }, ctx.signal),
+    { loadingText: 'Loading your orders…', heading: 'Your orders cannot be shown' });
+  if (!page) return;
   if (!page.items?.length) {
     replace(main, title('Your orders'), h('p', { 'data-testid': 'no-orders' }, 'You have no orders yet. ', h('a', { href: '#/' }, 'Browse the catalog')));
     return;
   }
   const tbody = h('tbody', {}, page.items.map(orderRow));
-  let next = page.nextCursor;
-  const more = h('button', {
-    type: 'button', hidden: !next, 'data-testid': 'more-orders',
-    onclick: async () => {
-      more.disabled = true;
-      try {
-        const p = await ordersOf(user.id, { limit: 20, cursor: next });
-        tbody.append(...(p.items || []).map(orderRow));
-        next = p.nextCursor;
-        more.hidden = !next;
-      } catch (err) {
-        announce(err.message, 'error');
-      } finally {
-        more.disabled = false;
-      }
-    },
-  }, 'More orders');
+  const more = moreButton({
+    label: 'More orders', testid: 'more-orders', next: page.nextCursor,
+    load: (cursor) => ordersOf(user.id, { limit: 20, cursor }),
+    add: (items) => tbody.append(...items.map(orderRow)),
+  });
   replace(main, title('Your orders'),
     h('p', {}, page.total === 1 ? '1 order' : `${page.total ?? page.items.length} orders`),
     h('div', { class: 'table-wrap' }, h('table', { class: 'responsive', 'data-testid': 'orders-table' },
@@ -117,19 +98,14 @@ export async function renderOrder(main, ctx) {
   const [id] = ctx.params;
   ctx.setTitle('Order');
   if (!currentUser()) {
-    needLogin(main, ctx, 'see this order');
+    needLogin(main, 'see this order');
     return;
   }
-  loading(main, 'Loading the order…');
-  let order;
-  try {
-    order = await getOrder(id, ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) return;
-    errorPage(main, err, err.status === 404 ? 'Order not found' : 'The order cannot be shown');
-    return;
-  }
-  if (ctx.signal.aborted) return;
+  let order = await loadPage(main, ctx.signal, () => getOrder(id, ctx.signal), {
+    loadingText: 'Loading the order…',
+    heading: (err) => (err.status === 404 ? 'Order not found' : 'The order cannot be shown'),
+  });
+  if (!order) return;
   ctx.setTitle(`Order ${shortId(order.id)}`);
 
   const statusBox = h('div', { class: 'order-status' });
@@ -171,7 +147,6 @@ export async function renderOrder(main, ctx) {
             order = await cancelOrder(o.id);
             announce('Cancellation requested.');
             paint(order);
-            schedule();
           } catch (err) {
             announce(err.message, 'error');
             e.target.disabled = false;
@@ -201,9 +176,7 @@ export async function renderOrder(main, ctx) {
   let timer = null;
   let failures = 0;
   const schedule = () => {
-    clearTimeout(timer);
-    if (FINAL.has(order.status) || ctx.signal.aborted) return;
-    timer = setTimeout(poll, POLL_MS);
+    if (!FINAL.has(order.status) && !ctx.signal.aborted) timer = setTimeout(poll, POLL_MS);
   };
   const poll = async () => {
     try {

@@ -4,7 +4,7 @@
 
 import { getProduct, listReviews, putMyReview, deleteMyReview, currentUser } from '../api.js';
 import { addToCart, MAX_QUANTITY } from '../cart.js';
-import { h, replace, field, title, money, time, showProblem, clearProblem, busy, announce, loading, errorPage } from '../ui.js';
+import { h, replace, field, title, money, time, showProblem, clearProblem, busy, announce, loadPage, moreButton } from '../ui.js';
 
 const RATINGS = [
   { value: '5', label: '5 stars: excellent' },
@@ -16,18 +16,13 @@ const RATINGS = [
 
 export async function render(main, ctx) {
   const [id] = ctx.params;
-  loading(main, 'Loading the product…');
-  let p;
-  try {
-    p = await getProduct(id, ctx.signal);
-  } catch (err) {
-    if (ctx.signal.aborted) return;
-    ctx.setTitle('Product');
-    errorPage(main, err, err.status === 404 ? 'Product not found' : 'The product cannot be shown');
-    main.append(h('p', {}, h('a', { href: '#/' }, 'Back to the catalog')));
-    return;
-  }
-  if (ctx.signal.aborted) return;
+  ctx.setTitle('Product');
+  const p = await loadPage(main, ctx.signal, () => getProduct(id, ctx.signal), {
+    loadingText: 'Loading the product…',
+    heading: (err) => (err.status === 404 ? 'Product not found' : 'The product cannot be shown'),
+    after: [h('p', {}, h('a', { href: '#/' }, 'Back to the catalog'))],
+  });
+  if (!p) return;
   ctx.setTitle(p.name);
 
   const max = Math.max(1, Math.min(p.available, MAX_QUANTITY));
@@ -97,29 +92,17 @@ async function renderReviews(section, p, ctx) {
   }
   if (ctx.signal.aborted) return;
 
-  const items = [...(first.items || [])];
+  const items = first.items || [];
   const list = h('ul', { class: 'review-list', 'data-testid': 'review-list' }, items.map((r) => reviewItem(r, me)));
   const count = first.total ?? items.length;
   const summary = h('p', { class: 'review-summary', 'data-testid': 'review-summary' },
     count ? [stars(first.average || 0), ` ${(first.average || 0).toFixed(1)} out of 5 from ${count} ${count === 1 ? 'review' : 'reviews'}`]
       : 'No reviews yet.');
-  let next = first.nextCursor;
-  const more = h('button', {
-    type: 'button', hidden: !next, 'data-testid': 'more-reviews',
-    onclick: async () => {
-      more.disabled = true;
-      try {
-        const page = await listReviews(p.id, { limit: 10, cursor: next });
-        for (const r of page.items || []) list.append(reviewItem(r, me));
-        next = page.nextCursor;
-        more.hidden = !next;
-      } catch (err) {
-        announce(err.message, 'error');
-      } finally {
-        more.disabled = false;
-      }
-    },
-  }, 'More reviews');
+  const more = moreButton({
+    label: 'More reviews', testid: 'more-reviews', next: first.nextCursor,
+    load: (cursor) => listReviews(p.id, { limit: 10, cursor }),
+    add: (rest) => list.append(...rest.map((r) => reviewItem(r, me))),
+  });
 
   replace(section, h('h2', { id: 'reviews-title' }, 'Reviews'), summary, list, more,
     me ? reviewForm(p, items.find((r) => r.userId === me.id), section, ctx)
@@ -156,7 +139,6 @@ function reviewForm(p, mine, section, ctx) {
       const res = await busy(form, () => putMyReview(p.id, body));
       announce(res.status === 201 ? 'Thank you: your review is posted.' : 'Your review is updated.');
       await renderReviews(section, p, ctx);
-      section.querySelector('[data-testid="review-list"]')?.setAttribute('data-updated', 'true');
     } catch (err) {
       showProblem(form, err);
       form.querySelector('.form-error')?.focus();
